@@ -1,0 +1,100 @@
+"""Build redis-py clients from CacheSettings: single node, TLS, ACL, Cluster or Sentinel.
+
+The retry policy is set deliberately: redis-py's default retries a refused connection with
+backoff for seconds, which would block predictions. Here a fault costs at most one timeout and
+then the circuit breaker takes over.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
+from redis.sentinel import Sentinel
+
+from .settings import CacheSettings
+
+# Transport faults trip the breaker; other Redis errors (OOM, WRONGTYPE) are counted only.
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+REDIS_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, *TRANSPORT_ERRORS)
+
+
+def _retry(settings: CacheSettings, retry_cls: type) -> Any:
+    # One immediate retry on timeout when asked for; never on a refused connection.
+    retries = 1 if settings.redis_retry_on_timeout else 0
+    return retry_cls(NoBackoff(), retries, supported_errors=(redis.TimeoutError,))
+
+
+def client_options(settings: CacheSettings, *, max_connections: int | None = None) -> dict:
+    """Keyword arguments shared by every client kind."""
+    options: dict[str, Any] = {
+        "socket_timeout": settings.redis_socket_timeout,
+        "socket_connect_timeout": settings.redis_socket_connect_timeout,
+        "max_connections": max_connections or settings.redis_max_connections,
+        "health_check_interval": 0,
+        "client_name": "chargewatch-cache",
+    }
+    if settings.redis_password is not None:
+        options["password"] = settings.redis_password.get_secret_value()
+    if settings.redis_url.startswith("rediss://"):
+        options.update(
+            ssl_cert_reqs="required",
+            ssl_ca_certs=settings.redis_ssl_ca_certs,
+            ssl_certfile=settings.redis_ssl_certfile,
+            ssl_keyfile=settings.redis_ssl_keyfile,
+        )
+    return options
+
+
+def sync_client(settings: CacheSettings, *, max_connections: int | None = None) -> Any:
+    """A blocking client with its own pool; redis-py pools reset themselves after fork."""
+    from redis.retry import Retry
+
+    options = client_options(settings, max_connections=max_connections)
+    options["retry"] = _retry(settings, Retry)
+    if settings.redis_cluster:
+        options.pop("health_check_interval")
+        return RedisCluster.from_url(settings.redis_url, cluster_error_retry_attempts=1, **options)
+    if settings.sentinels:
+        sentinel = Sentinel(
+            settings.sentinels,
+            socket_timeout=settings.redis_socket_timeout,
+            socket_connect_timeout=settings.redis_socket_connect_timeout,
+        )
+        options.pop("max_connections")
+        return sentinel.master_for(settings.redis_sentinel_master, db=settings.redis_db, **options)
+    return redis.Redis.from_url(settings.redis_url, db=settings.redis_db, **options)
+
+
+def async_client(settings: CacheSettings, *, max_connections: int | None = None) -> Any:
+    """The asyncio twin of `sync_client`."""
+    from redis.asyncio.retry import Retry
+
+    options = client_options(settings, max_connections=max_connections)
+    options["retry"] = _retry(settings, Retry)
+    if settings.redis_cluster:
+        from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+
+        options.pop("health_check_interval")
+        options.pop("max_connections")
+        return AsyncRedisCluster.from_url(settings.redis_url, **options)
+    if settings.sentinels:
+        from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+
+        sentinel = AsyncSentinel(
+            settings.sentinels,
+            socket_timeout=settings.redis_socket_timeout,
+            socket_connect_timeout=settings.redis_socket_connect_timeout,
+        )
+        options.pop("max_connections")
+        return sentinel.master_for(settings.redis_sentinel_master, db=settings.redis_db, **options)
+    return aioredis.Redis.from_url(settings.redis_url, db=settings.redis_db, **options)

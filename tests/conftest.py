@@ -1,0 +1,56 @@
+"""Shared fixtures: a real redis-server started by the test session, and settings objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from cachepolicy import CacheSettings
+from cachepolicy.embedded import RedisProcess
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisProcess]:
+    """One private redis-server for the session, on a free port."""
+    server = RedisProcess(args=["--enable-debug-command", "local"]).start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def raw_redis(redis_server: RedisProcess) -> Iterator[redis.Redis]:
+    """A plain client on the session server; the database is emptied before each test."""
+    client = redis.Redis(host=redis_server.host, port=redis_server.port)
+    client.flushall()
+    yield client
+    client.close()
+
+
+def build_settings(url: str, **overrides: Any) -> CacheSettings:
+    """Settings for a test: nothing read from a .env file, short timeouts."""
+    values: dict[str, Any] = {
+        "redis_url": url,
+        "redis_socket_timeout": 0.5,
+        "redis_socket_connect_timeout": 0.5,
+        "cache_breaker_cooldown": 0.1,
+        "cache_stats_flush_interval": 0.1,
+    }
+    values.update(overrides)
+    return CacheSettings(_env_file=None, **values)
+
+
+@pytest.fixture
+def make_settings(redis_server: RedisProcess, raw_redis: redis.Redis) -> Callable[..., CacheSettings]:
+    """Factory of settings pointing at the (emptied) session server."""
+    return lambda **overrides: build_settings(redis_server.url, **overrides)
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisProcess]:
+    """A redis-server of the test's own, for tests that kill, pause or restart it."""
+    server = RedisProcess().start()
+    yield server
+    server.cleanup()
