@@ -135,14 +135,15 @@ class CacheService:
                 pipe = self._client.pipeline(transaction=False)
                 self.core.queue_flush(pipe, batch)
                 pipe.hgetall(STATS_KEY)
-                return await pipe.execute()
+                return await pipe.execute(raise_on_error=False)
 
             replies = await self._io("health", OTHER, run)
             if replies is _FAILED:
                 self.core.restore_flush(batch)
             else:
                 latency = (time.perf_counter() - started) * 1000
-                remote = replies[-1]
+                self.core.settle_flush(batch, replies)
+                remote = replies[-1] if not isinstance(replies[-1], Exception) else None
         return self.core.health(remote, latency_ms=latency)
 
     async def get_or_compute(
@@ -157,22 +158,34 @@ class CacheService:
         lock = lock_key(key)
         deadline = time.monotonic() + self.settings.cache_lock_wait
         while self.core.usable() and time.monotonic() < deadline:
-            token = new_token()
-            lock_ms = ttl_ms(self.settings.cache_lock_ttl)
-            got = await self._io(
-                "set", prediction_type, lambda: self._client.set(lock, token, nx=True, px=lock_ms)
-            )
-            if got is _FAILED:
-                break
-            if got:
+            token = await self._try_lock(prediction_type, lock)
+            if token is None:
+                break  # Redis fault: compute without the lock
+            if token:
                 try:
-                    return Computed(await self._compute_and_store(prediction_type, key, compute, ttl), False)
+                    value = await self._compute_and_store(prediction_type, key, compute, ttl)
+                    return Computed(value, False)
                 finally:
-                    await self._io("set", OTHER, lambda: self._client.eval(RELEASE_SCRIPT, 1, lock, token))
+                    await self._unlock(lock, token)
             waited = await self._wait_for(prediction_type, key, lock, deadline)
             if waited is not None:
                 return Computed(waited, True)
         return Computed(await self._compute_and_store(prediction_type, key, compute, ttl), False)
+
+    async def _try_lock(self, kind: str, lock: str) -> str | None:
+        """A token when acquired, "" when someone else holds it, None on a fault."""
+        token = new_token()
+        lock_ms = ttl_ms(self.settings.cache_lock_ttl)
+        got = await self._io(
+            "set", kind, lambda: self._client.set(lock, token, nx=True, px=lock_ms)
+        )
+        if got is _FAILED:
+            return None
+        return token if got else ""
+
+    async def _unlock(self, lock: str, token: str) -> None:
+        if self.core.usable():
+            await self._io("set", OTHER, lambda: self._client.eval(RELEASE_SCRIPT, 1, lock, token))
 
     async def _compute_and_store(self, kind: str, key: str, compute: Compute, ttl: int) -> dict:
         value = compute()

@@ -8,7 +8,7 @@ import os
 import threading
 from typing import Any
 
-from .connection import REDIS_ERRORS
+from .connection import REDIS_ERRORS, TRANSPORT_ERRORS
 from .core import CacheCore
 
 logger = logging.getLogger("cachepolicy")
@@ -81,9 +81,11 @@ class Maintainer:
         try:
             pipe = self.client.pipeline(transaction=False)
             self.core.queue_flush(pipe, batch)
-            pipe.execute()
+            replies = pipe.execute(raise_on_error=False)
         except REDIS_ERRORS as exc:
             self.core.restore_flush(batch)
-            self.core.breaker.trip(f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, TRANSPORT_ERRORS):
+                self.core.breaker.trip(f"{type(exc).__name__}: {exc}")
             return False
+        self.core.settle_flush(batch, replies)
         return True

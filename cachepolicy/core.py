@@ -29,7 +29,7 @@ from .keys import (
     validate_custom_key,
     validate_type,
 )
-from .metrics import OTHER, Metrics, merge, summarize
+from .metrics import Metrics, merge, summarize
 from .settings import CacheSettings
 
 logger = logging.getLogger("cachepolicy")
@@ -173,8 +173,18 @@ class CacheCore:
             for kind, counter in batch.popular.items():
                 self._popular.setdefault(kind, Counter()).update(counter)
 
+    def settle_flush(self, batch: FlushBatch, replies: list[Any]) -> None:
+        """Keep the deltas whose HINCRBY Redis refused (OOM) for the next flush."""
+        refused = {
+            field: delta
+            for (field, delta), reply in zip(batch.deltas.items(), replies, strict=False)
+            if isinstance(reply, Exception)
+        }
+        if refused:
+            self.metrics.restore(refused)
+
     def queue_flush(self, pipe: Any, batch: FlushBatch) -> None:
-        """Add the flush commands to a (non-transactional) pipeline."""
+        """Add the flush commands to a (non-transactional) pipeline, HINCRBYs first."""
         for field, delta in batch.deltas.items():
             pipe.hincrby(STATS_KEY, field, delta)
         pipe.expire(STATS_KEY, STATS_TTL_SECONDS)

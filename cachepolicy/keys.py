@@ -1,4 +1,4 @@
-"""Every Redis key prefix and TTL rule of the project lives here; no key string is built elsewhere."""
+"""Every Redis key prefix and TTL rule of the project; no key string is built elsewhere."""
 
 from __future__ import annotations
 

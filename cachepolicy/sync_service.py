@@ -11,18 +11,10 @@ from .background import Maintainer
 from .connection import REDIS_ERRORS, sync_client
 from .core import CacheCore, Validator
 from .keys import (
-    PENDING_INVALIDATIONS_KEY,
-    PREDICTION_PREFIX,
-    PREDICTION_TYPES,
     STATS_KEY,
-    TELEMETRY_TTL_SECONDS,
     VERSIONS_KEY,
     all_version_keys,
-    job_lock_key,
     lock_key,
-    popularity_key,
-    telemetry_key,
-    validate_version,
 )
 from .locks import RELEASE_SCRIPT, new_token, ttl_ms
 from .metrics import OTHER
@@ -176,14 +168,15 @@ class SyncCacheService:
                 pipe = self._client.pipeline(transaction=False)
                 self.core.queue_flush(pipe, batch)
                 pipe.hgetall(STATS_KEY)
-                return pipe.execute()
+                return pipe.execute(raise_on_error=False)
 
             replies = self._io("health", OTHER, run)
             if replies is _FAILED:
                 self.core.restore_flush(batch)
             else:
                 latency = (time.perf_counter() - started) * 1000
-                remote = replies[-1]
+                self.core.settle_flush(batch, replies)
+                remote = replies[-1] if not isinstance(replies[-1], Exception) else None
         return self.core.health(remote, latency_ms=latency)
 
     def close(self) -> None:

@@ -43,7 +43,9 @@ def build_settings(url: str, **overrides: Any) -> CacheSettings:
 
 
 @pytest.fixture
-def make_settings(redis_server: RedisProcess, raw_redis: redis.Redis) -> Callable[..., CacheSettings]:
+def make_settings(
+    redis_server: RedisProcess, raw_redis: redis.Redis
+) -> Callable[..., CacheSettings]:
     """Factory of settings pointing at the (emptied) session server."""
     return lambda **overrides: build_settings(redis_server.url, **overrides)
 

@@ -87,7 +87,9 @@ def test_invalidate_all_versions_returns_true_count(
     with SyncCacheService(make_settings(cache_version="v3")) as cache:
         assert cache.invalidate_all_versions("CHG_001") == 6
         assert cache.invalidate_all_versions("CHG_001") == 0
-    assert raw_redis.exists("prediction:failure:v1:CHG_OTHER", "prediction:failure:v2:CHG_OTHER") == 2
+    assert (
+        raw_redis.exists("prediction:failure:v1:CHG_OTHER", "prediction:failure:v2:CHG_OTHER") == 2
+    )
 
 
 def test_invalidate_failure_also_drops_maintenance(cache: SyncCacheService) -> None:
@@ -122,7 +124,8 @@ def test_invalid_charger_id_never_reaches_redis(
 
 
 @pytest.mark.parametrize(
-    "planted", [b"{not json", b"\xff\xfe", b'"a string"', b"[1, 2]", b'{"charger_id": "CH'])
+    "planted", [b"{not json", b"\xff\xfe", b'"a string"', b"[1, 2]", b'{"charger_id": "CH']
+)
 def test_corrupt_value_is_a_miss_counted_as_error_and_overwritten(
     cache: SyncCacheService, raw_redis: redis.Redis, planted: bytes
 ) -> None:

@@ -1,0 +1,36 @@
+# chargewatch: the two commands a newcomer types are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: venv run test test-faults lint bench bench-quick train clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: venv lint
+	$(PY) -m pytest
+
+train: venv
+	$(PY) -m models.train
+
+run: venv
+	$(PY) -m cachepolicy.embedded
+
+bench: venv
+	$(PY) -m bench
+
+bench-quick: venv
+	$(PY) -m bench --quick
+
+clean:
+	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache

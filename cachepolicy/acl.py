@@ -1,0 +1,18 @@
+"""The Redis ACL rules the cache needs: its own key prefixes and the commands it sends."""
+
+from typing import Final
+
+from .keys import INTERNAL_PREFIX, PREDICTION_PREFIX
+
+COMMANDS: Final = (
+    "ping", "get", "mget", "set", "del", "unlink", "exists", "expire", "ttl", "scan",
+    "hincrby", "hgetall", "zadd", "zrange", "zrangebyscore", "zremrangebyscore", "zincrby",
+    "zrevrange", "zrem", "zscore", "rpush", "lpop", "llen", "evalsha", "eval", "script|load",
+    "client|setname", "hello",
+)  # fmt: skip
+
+# `ACL SETUSER chargewatch on >password <ACL_RULES>`: nothing outside the two prefixes.
+ACL_RULES: Final = " ".join(
+    [f"~{PREDICTION_PREFIX}:*", f"~{INTERNAL_PREFIX}:*", "resetchannels", "-@all"]
+    + [f"+{c}" for c in COMMANDS]
+)
