@@ -163,6 +163,15 @@ class CacheService:
                 break  # Redis fault: compute without the lock
             if token:
                 try:
+                    # Someone may have stored it between our miss and our lock.
+                    raw = await self._io("get", prediction_type, lambda: self._client.get(key))
+                    late = (
+                        None
+                        if raw in (None, _FAILED)
+                        else self.core.accept(prediction_type, key, raw)
+                    )
+                    if late is not None:
+                        return Computed(late, True)
                     value = await self._compute_and_store(prediction_type, key, compute, ttl)
                     return Computed(value, False)
                 finally:
@@ -171,6 +180,10 @@ class CacheService:
             if waited is not None:
                 return Computed(waited, True)
         return Computed(await self._compute_and_store(prediction_type, key, compute, ttl), False)
+
+    async def _peek(self, kind: str, key: str) -> dict[str, Any] | None:
+        raw = await self._io("get", kind, lambda: self._client.get(key))
+        return None if raw is None or raw is _FAILED else self.core.accept(kind, key, raw)
 
     async def _try_lock(self, kind: str, lock: str) -> str | None:
         """A token when acquired, "" when someone else holds it, None on a fault."""

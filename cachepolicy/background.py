@@ -8,7 +8,7 @@ import os
 import threading
 from typing import Any
 
-from .connection import REDIS_ERRORS, TRANSPORT_ERRORS
+from .connection import REDIS_ERRORS, is_transport_fault
 from .core import CacheCore
 
 logger = logging.getLogger("cachepolicy")
@@ -84,7 +84,7 @@ class Maintainer:
             replies = pipe.execute(raise_on_error=False)
         except REDIS_ERRORS as exc:
             self.core.restore_flush(batch)
-            if isinstance(exc, TRANSPORT_ERRORS):
+            if is_transport_fault(exc):
                 self.core.breaker.trip(f"{type(exc).__name__}: {exc}")
             return False
         self.core.settle_flush(batch, replies)

@@ -28,6 +28,11 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
 REDIS_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, *TRANSPORT_ERRORS)
 
 
+def is_transport_fault(exc: BaseException) -> bool:
+    """Faults of the link to Redis; a full local pool is our own limit, not Redis being down."""
+    return isinstance(exc, TRANSPORT_ERRORS) and not isinstance(exc, redis.MaxConnectionsError)
+
+
 def _retry(settings: CacheSettings, retry_cls: type) -> Any:
     # One immediate retry on timeout when asked for; never on a refused connection.
     retries = 1 if settings.redis_retry_on_timeout else 0

@@ -17,7 +17,7 @@ from typing import Any
 
 from .breaker import CircuitBreaker
 from .codec import CorruptValue, decode, encode
-from .connection import TRANSPORT_ERRORS
+from .connection import is_transport_fault
 from .keys import (
     DERIVED_TYPES,
     STATS_KEY,
@@ -132,7 +132,7 @@ class CacheCore:
         self.metrics.count(kind, "errors", n)
         reason = f"{type(exc).__name__}: {exc}"
         logger.warning("Cache %s error (non-blocking): %s", op, reason)
-        if isinstance(exc, TRANSPORT_ERRORS) and self.breaker.trip(reason):
+        if is_transport_fault(exc) and self.breaker.trip(reason):
             logger.warning("Cache circuit breaker opened: Redis calls skipped until it answers")
 
     # -- writes ---------------------------------------------------------------------------

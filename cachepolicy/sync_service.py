@@ -212,6 +212,15 @@ class SyncCacheService:
                 break  # Redis fault: compute without the lock
             if token:
                 try:
+                    # Someone may have stored it between our miss and our lock.
+                    raw = self._io("get", prediction_type, lambda: self._client.get(key))
+                    late = (
+                        None
+                        if raw in (None, _FAILED)
+                        else self.core.accept(prediction_type, key, raw)
+                    )
+                    if late is not None:
+                        return Computed(late, True)
                     value = compute()
                     self._write(prediction_type, key, value, ttl)
                     return Computed(value, False)
@@ -223,6 +232,11 @@ class SyncCacheService:
         value = compute()
         self._write(prediction_type, key, value, ttl)
         return Computed(value, False)
+
+    def _peek(self, kind: str, key: str) -> dict[str, Any] | None:
+        """Read a value without counting a hit or a miss (used under the stampede lock)."""
+        raw = self._io("get", kind, lambda: self._client.get(key))
+        return None if raw is None or raw is _FAILED else self.core.accept(kind, key, raw)
 
     def _try_lock(self, kind: str, key: str) -> str | None:
         """A token when acquired, "" when someone else holds it, None on a fault."""
