@@ -1,0 +1,203 @@
+"""Telemetry in (ChargerMetrics) and predictions out, as the contract defines them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from .errors import InvalidTelemetry
+
+CHARGER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+MAX_METADATA_BYTES = 4096
+MAX_ERROR_CODES = 32
+
+
+class ConnectorStatus(StrEnum):
+    """OCPP 1.6 ChargePointStatus."""
+
+    AVAILABLE = "Available"
+    PREPARING = "Preparing"
+    CHARGING = "Charging"
+    SUSPENDED_EVSE = "SuspendedEVSE"
+    SUSPENDED_EV = "SuspendedEV"
+    FINISHING = "Finishing"
+    RESERVED = "Reserved"
+    UNAVAILABLE = "Unavailable"
+    FAULTED = "Faulted"
+
+
+# The seed service's upper-case statuses, mapped onto OCPP.
+STATUS_ALIASES: dict[str, ConnectorStatus] = {
+    "AVAILABLE": ConnectorStatus.AVAILABLE,
+    "CHARGING": ConnectorStatus.CHARGING,
+    "OCCUPIED": ConnectorStatus.PREPARING,
+    "UNAVAILABLE": ConnectorStatus.UNAVAILABLE,
+    "OFFLINE": ConnectorStatus.UNAVAILABLE,
+    "FAULTY": ConnectorStatus.FAULTED,
+    "FULLY_CHARGED": ConnectorStatus.FINISHING,
+}
+
+# OCPP 1.6 ChargePointErrorCode; vendor strings are accepted too.
+OCPP_ERROR_CODES = frozenset(
+    {
+        "ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature",
+        "InternalError", "LocalListConflict", "NoError", "OtherError", "OverCurrentFailure",
+        "OverVoltage", "PowerMeterFailure", "PowerSwitchFailure", "ReaderFailure",
+        "ResetFailure", "UnderVoltage", "WeakSignal",
+    }
+)  # fmt: skip
+VendorCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class ChargerMetrics(BaseModel):
+    """One charger's telemetry snapshot (energy over the last 24 h, counters cumulative)."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+    charger_id: str = Field(pattern=CHARGER_ID_PATTERN)
+    connector_status: ConnectorStatus
+    energy_delivered: Finite = Field(ge=0, le=100_000)
+    power: Finite = Field(ge=0, le=1_000)
+    temperature: Finite = Field(ge=-50, le=150)
+    error_codes: list[VendorCode] = Field(default_factory=list, max_length=MAX_ERROR_CODES)
+    uptime_hours: Finite = Field(ge=0, le=1_000_000)
+    total_sessions: int = Field(ge=0, le=100_000_000, strict=True)
+    last_maintenance: dt.datetime | None = None
+    metadata: dict[str, Any] | None = None
+    # Optional richer fields; the models fill gaps with typical values.
+    charger_type: Literal["AC", "DC"] = "AC"
+    connector_temperature: Finite | None = Field(None, ge=-50, le=200)
+    fan_rpm: Finite | None = Field(None, ge=0, le=20_000)
+    grid_voltage: Finite | None = Field(None, ge=0, le=1_000)
+    timestamp: dt.datetime | None = None
+
+    @field_validator("connector_status", mode="before")
+    @classmethod
+    def _status_alias(cls, value: object) -> object:
+        if isinstance(value, str) and value in STATUS_ALIASES:
+            return STATUS_ALIASES[value]
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            size = len(json.dumps(value, default=str).encode())
+            if size > MAX_METADATA_BYTES:
+                raise ValueError(f"metadata is {size} bytes; at most {MAX_METADATA_BYTES}")
+        return value
+
+    @field_validator("last_maintenance", "timestamp")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for code in self.error_codes if code != "NoError")
+
+
+def parse_metrics(data: object) -> ChargerMetrics:
+    """Validate telemetry, raising InvalidTelemetry that names the field(s)."""
+    if isinstance(data, ChargerMetrics):
+        return data
+    try:
+        return ChargerMetrics.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidTelemetry(describe(exc)) from exc
+
+
+def describe(exc: ValidationError) -> str:
+    """`field: problem; field: problem` without echoing (possibly huge) input values."""
+    parts = []
+    for error in exc.errors()[:5]:
+        field = ".".join(str(p) for p in error["loc"]) or "telemetry"
+        parts.append(f"{field}: {error['msg']}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+class Window(BaseModel):
+    start: str
+    end: str
+
+
+class FailurePrediction(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    charger_id: str
+    failure_probability: float = Field(ge=0, le=1)
+    predicted_failure_window: Window
+    confidence: float = Field(ge=0, le=1)
+    recommended_action: Literal["IMMEDIATE", "WITHIN_7_DAYS", "WITHIN_30_DAYS"]
+    top_contributing_factors: list[str]
+    model_version: str
+    timestamp: str
+
+
+class CostBenefit(BaseModel):
+    preventive_maintenance_cost: float
+    expected_failure_cost: float
+    net_savings: float
+
+
+class MaintenanceSchedule(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    charger_id: str
+    recommended_date: str
+    urgency: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+    estimated_downtime_hours: float = Field(ge=0)
+    cost_benefit: CostBenefit
+    rationale: list[str]
+    failure_probability: float = Field(ge=0, le=1)
+    model_version: str
+    timestamp: str
+
+
+class AnomalyResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    charger_id: str
+    is_anomaly: bool
+    anomaly_score: float = Field(ge=0, le=100)
+    anomaly_type: str
+    deviation: dict[str, float]
+    model_version: str
+    timestamp: str
+
+
+PREDICTION_SCHEMAS: dict[str, type[BaseModel]] = {
+    "failure": FailurePrediction,
+    "maintenance": MaintenanceSchedule,
+    "anomaly": AnomalyResult,
+}
+
+
+def finite(value: float) -> float:
+    """Round for JSON and guard against NaN leaking into a prediction."""
+    if not math.isfinite(value):
+        raise ValueError("model produced a non-finite value")
+    return round(float(value), 6)
