@@ -41,10 +41,12 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             for figure in produced if isinstance(produced, list) else [produced]:
                 figures.append(figure)
-                print(f"#{figure.number} {figure.name}: ours {figure.ours:,.2f} {figure.unit}, "
-                      f"ratio {figure.ratio or 0:,.2f}x, target {figure.target}: "
-                      f"{'met' if figure.met else 'MISSED' if figure.met is False else '-'}",
-                      flush=True)  # fmt: skip
+                print(
+                    f"#{figure.number} {figure.name}: ours {figure.ours:,.2f} {figure.unit}, "
+                    f"ratio {figure.ratio or 0:,.2f}x, target {figure.target}: "
+                    f"{'met' if figure.met else 'MISSED' if figure.met is False else '-'}",
+                    flush=True,
+                )
     mode = "quick" if options.quick else "full"
     report = write(figures, mode, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     print(report.read_text())

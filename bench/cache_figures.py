@@ -46,10 +46,16 @@ def hit_cost(server: RedisProcess, n: int) -> Figure:
     ours, base = p50(samples["ours"]), p50(samples["raw"])
     ratio = ours / base
     return Figure(
-        1, "cache hit p50: SyncCacheService vs raw GET+json.loads", ours, base, "us",
-        ratio, "<= 1.3x", ratio <= 1.3,
+        1,
+        "cache hit p50: SyncCacheService vs raw GET+json.loads",
+        ours,
+        base,
+        "us",
+        ratio,
+        "<= 1.3x",
+        ratio <= 1.3,
         extra={"samples": samples, "p99": {k: percentile(v, 99) for k, v in samples.items()}},
-    )  # fmt: skip
+    )
 
 
 def scan_invalidate(client: redis.Redis, charger_id: str) -> int:
@@ -86,11 +92,17 @@ def invalidation_at_scale(sizes: list[int]) -> Figure:
     ratio = top["scan_us"] / top["ours_us"]
     flat = rows[-1]["ours_us"] / rows[0]["ours_us"]
     return Figure(
-        5, f"invalidate_all_versions at {top['keys']:,} keys vs SCAN-based", top["ours_us"],
-        top["scan_us"], "us", ratio, ">= 100x faster, flat as keys grow",
-        ratio >= 100 and flat < 3, notes=f"ours at largest / smallest keyspace: {flat:.2f}x",
+        5,
+        f"invalidate_all_versions at {top['keys']:,} keys vs SCAN-based",
+        top["ours_us"],
+        top["scan_us"],
+        "us",
+        ratio,
+        ">= 100x faster, flat as keys grow",
+        ratio >= 100 and flat < 3,
+        notes=f"ours at largest / smallest keyspace: {flat:.2f}x",
         extra={"rows": rows},
-    )  # fmt: skip
+    )
 
 
 def breaker_cost(n: int) -> Figure:
@@ -108,9 +120,15 @@ def breaker_cost(n: int) -> Figure:
         defaults.append((time.perf_counter() - started) * 1e6)
     ours = percentile(samples, 99)
     return Figure(
-        6, "Redis down: cache call p99, breaker open vs redis-py defaults", ours,
-        p50(defaults), "us", p50(defaults) / ours, "p99 < 1 ms", ours < 1000,
-    )  # fmt: skip
+        6,
+        "Redis down: cache call p99, breaker open vs redis-py defaults",
+        ours,
+        p50(defaults),
+        "us",
+        p50(defaults) / ours,
+        "p99 < 1 ms",
+        ours < 1000,
+    )
 
 
 def stampede(server: RedisProcess, callers: int = 64) -> Figure:
@@ -136,9 +154,15 @@ def stampede(server: RedisProcess, callers: int = 64) -> Figure:
         for t in threads:
             t.join()
     return Figure(
-        7, f"stampede: {callers} concurrent misses on one key -> computations", computations,
-        callers, "computations", computations / callers, "1", computations == 1,
-    )  # fmt: skip
+        7,
+        f"stampede: {callers} concurrent misses on one key -> computations",
+        computations,
+        callers,
+        "computations",
+        computations / callers,
+        "1",
+        computations == 1,
+    )
 
 
 def memory_per_prediction(server: RedisProcess, values: dict[str, dict]) -> dict[str, int]:

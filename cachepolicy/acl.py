@@ -5,11 +5,35 @@ from typing import Final
 from .keys import INTERNAL_PREFIX, PREDICTION_PREFIX
 
 COMMANDS: Final = (
-    "ping", "get", "mget", "set", "del", "unlink", "exists", "expire", "ttl", "scan",
-    "hincrby", "hgetall", "zadd", "zrange", "zrangebyscore", "zremrangebyscore", "zincrby",
-    "zrevrange", "zrem", "zscore", "rpush", "lpop", "llen", "evalsha", "eval", "script|load",
-    "client|setname", "hello",
-)  # fmt: skip
+    "ping",
+    "get",
+    "mget",
+    "set",
+    "del",
+    "unlink",
+    "exists",
+    "expire",
+    "ttl",
+    "scan",
+    "hincrby",
+    "hgetall",
+    "zadd",
+    "zrange",
+    "zrangebyscore",
+    "zremrangebyscore",
+    "zincrby",
+    "zrevrange",
+    "zrem",
+    "zscore",
+    "rpush",
+    "lpop",
+    "llen",
+    "evalsha",
+    "eval",
+    "script|load",
+    "client|setname",
+    "hello",
+)
 
 # `ACL SETUSER chargewatch on >password <ACL_RULES>`: nothing outside the two prefixes.
 ACL_RULES: Final = " ".join(

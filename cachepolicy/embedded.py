@@ -95,13 +95,17 @@ class RedisProcess:
         return [
             find_redis_server(),
             *port_args,
-            "--bind", self.host,
-            "--dir", str(self.dir),
-            "--logfile", str(self.dir / "redis.log"),
-            "--daemonize", "no",
+            "--bind",
+            self.host,
+            "--dir",
+            str(self.dir),
+            "--logfile",
+            str(self.dir / "redis.log"),
+            "--daemonize",
+            "no",
             *persistence,
             *self.args,
-        ]  # fmt: skip
+        ]
 
     def start(self, timeout: float = 10.0) -> RedisProcess:
         """Start and wait until the port accepts connections."""

@@ -20,6 +20,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "is_charging",
     "is_faulted",
     "power_ratio",
+    "log_power_ratio",
     "temperature_c",
     "connector_temp_rise_c",
     "fan_rpm_ratio",
@@ -28,6 +29,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "uptime_hours",
     "log_total_sessions",
     "energy_per_day_ratio",
+    "log_energy_kwh",
     "days_since_maintenance",
 )
 FEATURE_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -85,17 +87,28 @@ def frame_from_metrics(
         power=np.array([m.power for m in metrics], dtype=float),
         temperature=np.array([m.temperature for m in metrics], dtype=float),
         connector_temperature=np.array(
-            [m.connector_temperature if m.connector_temperature is not None else m.temperature + 5
-             for m in metrics], dtype=float,
-        ),  # fmt: skip
+            [
+                m.connector_temperature
+                if m.connector_temperature is not None
+                else m.temperature + 5
+                for m in metrics
+            ],
+            dtype=float,
+        ),
         fan_rpm=np.array(
-            [m.fan_rpm if m.fan_rpm is not None else NOMINAL_FAN_RPM[m.charger_type]
-             for m in metrics], dtype=float,
-        ),  # fmt: skip
+            [
+                m.fan_rpm if m.fan_rpm is not None else NOMINAL_FAN_RPM[m.charger_type]
+                for m in metrics
+            ],
+            dtype=float,
+        ),
         grid_voltage=np.array(
-            [m.grid_voltage if m.grid_voltage is not None else NOMINAL_VOLTAGE[m.charger_type]
-             for m in metrics], dtype=float,
-        ),  # fmt: skip
+            [
+                m.grid_voltage if m.grid_voltage is not None else NOMINAL_VOLTAGE[m.charger_type]
+                for m in metrics
+            ],
+            dtype=float,
+        ),
         error_count=np.array([m.error_count for m in metrics], dtype=float),
         uptime_hours=np.array([m.uptime_hours for m in metrics], dtype=float),
         total_sessions=np.array([m.total_sessions for m in metrics], dtype=float),
@@ -117,6 +130,7 @@ def feature_matrix(frame: TelemetryFrame) -> np.ndarray:
         frame.is_charging,
         frame.is_faulted,
         frame.power / rated,
+        np.log10(frame.power / rated + 0.01),
         frame.temperature,
         frame.connector_temperature - frame.temperature,
         frame.fan_rpm / fan,
@@ -125,6 +139,7 @@ def feature_matrix(frame: TelemetryFrame) -> np.ndarray:
         frame.uptime_hours,
         np.log1p(frame.total_sessions),
         frame.energy_delivered / (rated * 24.0),
+        np.log10(frame.energy_delivered + 0.1),
         frame.days_since_maintenance,
     ]
     return np.column_stack(columns).astype(np.float64)

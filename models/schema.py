@@ -51,12 +51,24 @@ STATUS_ALIASES: dict[str, ConnectorStatus] = {
 # OCPP 1.6 ChargePointErrorCode; vendor strings are accepted too.
 OCPP_ERROR_CODES = frozenset(
     {
-        "ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature",
-        "InternalError", "LocalListConflict", "NoError", "OtherError", "OverCurrentFailure",
-        "OverVoltage", "PowerMeterFailure", "PowerSwitchFailure", "ReaderFailure",
-        "ResetFailure", "UnderVoltage", "WeakSignal",
+        "ConnectorLockFailure",
+        "EVCommunicationError",
+        "GroundFailure",
+        "HighTemperature",
+        "InternalError",
+        "LocalListConflict",
+        "NoError",
+        "OtherError",
+        "OverCurrentFailure",
+        "OverVoltage",
+        "PowerMeterFailure",
+        "PowerSwitchFailure",
+        "ReaderFailure",
+        "ResetFailure",
+        "UnderVoltage",
+        "WeakSignal",
     }
-)  # fmt: skip
+)
 VendorCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 

@@ -66,9 +66,10 @@ class FleetSimulator:
         stacked = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
         ids = np.array([f"SIM_{i:06d}" for i in range(n)], dtype=object)
         charger = np.tile(np.arange(n), days)
-        frame = TelemetryFrame(charger_id=ids[charger], **{
-            k: stacked[k] for k in TelemetryFrame.__dataclass_fields__ if k != "charger_id"
-        })  # fmt: skip
+        frame = TelemetryFrame(
+            charger_id=ids[charger],
+            **{k: stacked[k] for k in TelemetryFrame.__dataclass_fields__ if k != "charger_id"},
+        )
         return SimulatedFleet(
             frame=frame,
             charger=charger,
@@ -99,9 +100,8 @@ def _initial_state(rng: np.random.Generator, n: int, dc_share: float) -> dict[st
 
 def _hazard(s: dict[str, np.ndarray]) -> np.ndarray:
     """Daily failure probability from the hidden state (never shown to the models)."""
-    z = (
-        -7.2
-        + 1.5 * s["wear"]
+    z = -13.5 + 3.0 * (
+        1.5 * s["wear"]
         + 2.4 * (1 - s["cooling"])
         + 1.7 * s["aging"]
         + 2.0 * s["grid"]
@@ -140,8 +140,11 @@ def _step(rng: np.random.Generator, s: dict[str, np.ndarray], day: int) -> tuple
         "temperature": np.clip(s["ambient"] + season + heat + rng.normal(0, 2.5, n), -40, 140),
         "fan_rpm": np.clip(
             np.where(dc > 0, NOMINAL_FAN_RPM["DC"], NOMINAL_FAN_RPM["AC"])
-            * (0.25 + 0.75 * s["cooling"]) * rng.normal(1, 0.06, n), 0, None,
-        ),  # fmt: skip
+            * (0.25 + 0.75 * s["cooling"])
+            * rng.normal(1, 0.04, n),
+            0,
+            None,
+        ),
         "grid_voltage": np.where(dc > 0, NOMINAL_VOLTAGE["DC"], NOMINAL_VOLTAGE["AC"])
         * (1 + rng.normal(0, 0.01 + 0.06 * s["grid"], n)),
         "error_count": rng.poisson(0.05 + 0.6 * s["aging"] + 0.3 * s["wear"] + 1.2 * s["grid"]),
@@ -151,7 +154,7 @@ def _step(rng: np.random.Generator, s: dict[str, np.ndarray], day: int) -> tuple
         "days_since_maintenance": s["since_service"].copy(),
     }
     snapshot["connector_temperature"] = snapshot["temperature"] + np.clip(
-        3 + 20 * s["wear"] * (0.3 + load) + rng.normal(0, 3, n), 0, None
+        3 + 20 * s["wear"] * (0.3 + load) + rng.normal(0, 2.5, n), 0, None
     )
     snapshot["energy_delivered"] += charging * rated * 0.2  # the session under way counts too
     fails = up & (rng.random(n) < _hazard(s))
@@ -163,9 +166,10 @@ def _step(rng: np.random.Generator, s: dict[str, np.ndarray], day: int) -> tuple
     )
     serviced = up & ~fails & (rng.random(n) < 1 / 150)
     service = np.where(
-        serviced, (1 + 0.8 * s["wear"] + 1.5 * (1 - s["cooling"]) + dc) * rng.lognormal(0, 0.2, n),
+        serviced,
+        (1 + 0.8 * s["wear"] + 1.5 * (1 - s["cooling"]) + dc) * rng.lognormal(0, 0.2, n),
         np.nan,
-    )  # fmt: skip
+    )
     snapshot["repair_hours"] = repair
     snapshot["service_hours"] = service
     _repair_and_service(s, fails, serviced, repair)
@@ -223,20 +227,26 @@ def fleet_telemetry(n_chargers: int, seed: int = 0, days: int = 20) -> list[dict
     out = []
     for i in range(len(last)):
         dc = bool(last.is_dc[i])
-        status = "Faulted" if last.is_faulted[i] else "Charging" if last.is_charging[i] else "Available"
-        out.append({
-            "charger_id": f"CHG_{i:06d}",
-            "connector_status": status,
-            "energy_delivered": round(float(last.energy_delivered[i]), 3),
-            "power": round(float(last.power[i]), 3),
-            "temperature": round(float(last.temperature[i]), 2),
-            "error_codes": ["OtherError"] * int(min(last.error_count[i], 32)),
-            "uptime_hours": float(last.uptime_hours[i]),
-            "total_sessions": int(last.total_sessions[i]),
-            "last_maintenance": iso(now - dt.timedelta(days=float(last.days_since_maintenance[i]))),
-            "charger_type": "DC" if dc else "AC",
-            "connector_temperature": round(float(last.connector_temperature[i]), 2),
-            "fan_rpm": round(float(last.fan_rpm[i]), 1),
-            "grid_voltage": round(float(last.grid_voltage[i]), 2),
-        })  # fmt: skip
+        status = (
+            "Faulted" if last.is_faulted[i] else "Charging" if last.is_charging[i] else "Available"
+        )
+        out.append(
+            {
+                "charger_id": f"CHG_{i:06d}",
+                "connector_status": status,
+                "energy_delivered": round(float(last.energy_delivered[i]), 3),
+                "power": round(float(last.power[i]), 3),
+                "temperature": round(float(last.temperature[i]), 2),
+                "error_codes": ["OtherError"] * int(min(last.error_count[i], 32)),
+                "uptime_hours": float(last.uptime_hours[i]),
+                "total_sessions": int(last.total_sessions[i]),
+                "last_maintenance": iso(
+                    now - dt.timedelta(days=float(last.days_since_maintenance[i]))
+                ),
+                "charger_type": "DC" if dc else "AC",
+                "connector_temperature": round(float(last.connector_temperature[i]), 2),
+                "fan_rpm": round(float(last.fan_rpm[i]), 1),
+                "grid_voltage": round(float(last.grid_voltage[i]), 2),
+            }
+        )
     return out

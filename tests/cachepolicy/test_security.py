@@ -21,10 +21,25 @@ RESULT = {"charger_id": "CHG_001", "failure_probability": 0.5}
 def make_ca(folder: Path, name: str) -> tuple[Path, Path]:
     key, cert = folder / f"{name}-ca.key", folder / f"{name}-ca.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", f"/CN={name} test CA", "-keyout", key, "-out", cert],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={name} test CA",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+    )
     return key, cert
 
 
@@ -33,15 +48,44 @@ def make_server_cert(folder: Path, ca_key: Path, ca_cert: Path) -> tuple[Path, P
     ext = folder / "san.ext"
     ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
     subprocess.run(
-        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-         "-keyout", key, "-out", csr],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            key,
+            "-out",
+            csr,
+        ],
+        check=True,
+        capture_output=True,
+    )
     subprocess.run(
-        ["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
-         "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", cert],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            ca_cert,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            ext,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+    )
     return key, cert
 
 
@@ -56,9 +100,19 @@ def tls_redis(
     port = free_port()
     server = RedisProcess(
         port,
-        args=["--tls-port", str(port), "--tls-cert-file", str(cert), "--tls-key-file", str(key),
-              "--tls-ca-cert-file", str(ca_cert), "--tls-auth-clients", "no"],
-    ).start()  # fmt: skip
+        args=[
+            "--tls-port",
+            str(port),
+            "--tls-cert-file",
+            str(cert),
+            "--tls-key-file",
+            str(key),
+            "--tls-ca-cert-file",
+            str(ca_cert),
+            "--tls-auth-clients",
+            "no",
+        ],
+    ).start()
     yield server, ca_cert, other_ca
     server.cleanup()
 

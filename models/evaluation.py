@@ -1,0 +1,75 @@
+"""Held-out evaluation written into the model cards."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+TARGETS = {
+    "roc_auc": 0.85,
+    "calibration_error": 0.05,
+    "anomaly_precision": 0.8,
+    "anomaly_recall": 0.8,
+}
+
+
+def calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error over equal-width probability bins."""
+    edges = np.linspace(0, 1, bins + 1)
+    index = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = index == b
+        if mask.any():
+            total += abs(p[mask].mean() - y[mask].mean()) * mask.mean()
+    return float(total)
+
+
+def failure_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float | bool]:
+    y = np.asarray(y).astype(int)
+    out: dict[str, float | bool] = {
+        "roc_auc": float(roc_auc_score(y, p)),
+        "pr_auc": float(average_precision_score(y, p)),
+        "brier": float(brier_score_loss(y, p)),
+        "calibration_error": calibration_error(y, p),
+        "base_rate": float(y.mean()),
+        "rows": len(y),
+    }
+    out["roc_auc_target_met"] = out["roc_auc"] >= TARGETS["roc_auc"]
+    out["calibration_target_met"] = out["calibration_error"] <= TARGETS["calibration_error"]
+    return out
+
+
+def anomaly_metrics(
+    truth: np.ndarray, flagged: np.ndarray, types: list[str], named: list[str]
+) -> dict:
+    truth = np.asarray(truth, dtype=bool)
+    flagged = np.asarray(flagged, dtype=bool)
+    tp = int((truth & flagged).sum())
+    precision = tp / max(1, int(flagged.sum()))
+    recall = tp / max(1, int(truth.sum()))
+    per_type = {}
+    for kind in sorted(set(types) - {""}):
+        rows = np.array([t == kind for t in types])
+        hits = rows & flagged
+        per_type[kind] = {
+            "recall": float(hits.sum() / max(1, rows.sum())),
+            "type_accuracy": float(
+                np.mean([named[i] == kind for i in np.flatnonzero(hits)]) if hits.any() else 0.0
+            ),
+        }
+    return {
+        "precision": precision,
+        "recall": recall,
+        "injected": int(truth.sum()),
+        "rows": len(truth),
+        "per_type": per_type,
+        "target_met": precision >= TARGETS["anomaly_precision"]
+        and recall >= TARGETS["anomaly_recall"],
+    }
+
+
+def regression_metrics(target: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    seen = np.isfinite(target)
+    errors = np.abs(target[seen] - predicted[seen])
+    return {"mae_hours": float(errors.mean()) if seen.any() else 0.0, "events": int(seen.sum())}
