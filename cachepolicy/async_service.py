@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from .background import Maintainer
 from .connection import REDIS_ERRORS, async_client, sync_client
-from .core import CacheCore, Validator
+from .core import FAILED, CacheCore, Validator
 from .keys import STATS_KEY, VERSIONS_KEY, all_version_keys, lock_key
 from .locks import RELEASE_SCRIPT, new_token, ttl_ms
 from .metrics import OTHER
@@ -18,7 +18,6 @@ from .settings import CacheSettings, load_settings
 from .sync_service import POLL_INTERVAL, Computed
 
 T = TypeVar("T")
-_FAILED: Any = object()
 Compute = Callable[[], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 
@@ -47,14 +46,14 @@ class CacheService:
         except REDIS_ERRORS as exc:
             self.core.on_fault(op, kind, exc, n)
             self._maintainer.wake()
-            return _FAILED
+            return FAILED
 
     async def _read(self, kind: str, key: str) -> dict[str, Any] | None:
         if not self.core.usable():
             self.core.on_skipped_read(kind)
             return None
         raw = await self._io("get", kind, lambda: self._client.get(key))
-        if raw is _FAILED:
+        if raw is FAILED:
             self.core.metrics.count(kind, "misses")
             return None
         return self.core.on_read(kind, key, raw)
@@ -64,7 +63,7 @@ class CacheService:
         if not self.core.usable():
             self.core.on_skipped_write(kind)
             return False
-        if await self._io("set", kind, lambda: self._client.set(key, payload, ex=ttl)) is _FAILED:
+        if await self._io("set", kind, lambda: self._client.set(key, payload, ex=ttl)) is FAILED:
             return False
         self.core.on_written(key, ttl)
         return True
@@ -102,7 +101,7 @@ class CacheService:
             return 0
         found = await self._io("get", OTHER, lambda: self._client.zrange(VERSIONS_KEY, 0, -1))
         versions = {self.core.version}
-        if found is not _FAILED:
+        if found is not FAILED:
             versions.update(v.decode() if isinstance(v, bytes) else v for v in found)
         return await self._delete(OTHER, all_version_keys(charger_id, sorted(versions)))
 
@@ -118,7 +117,7 @@ class CacheService:
             return await pipe.execute()
 
         results = await self._io("invalidate", kind, run)
-        if results is _FAILED:
+        if results is FAILED:
             return 0
         deleted = [key for key, n in zip(keys, results, strict=True) if n]
         self.core.on_invalidated(deleted)
@@ -138,7 +137,7 @@ class CacheService:
                 return await pipe.execute(raise_on_error=False)
 
             replies = await self._io("health", OTHER, run)
-            if replies is _FAILED:
+            if replies is FAILED:
                 self.core.restore_flush(batch)
             else:
                 latency = (time.perf_counter() - started) * 1000
@@ -167,7 +166,7 @@ class CacheService:
                     raw = await self._io("get", prediction_type, lambda: self._client.get(key))
                     late = (
                         None
-                        if raw in (None, _FAILED)
+                        if raw in (None, FAILED)
                         else self.core.accept(prediction_type, key, raw)
                     )
                     if late is not None:
@@ -183,7 +182,7 @@ class CacheService:
 
     async def _peek(self, kind: str, key: str) -> dict[str, Any] | None:
         raw = await self._io("get", kind, lambda: self._client.get(key))
-        return None if raw is None or raw is _FAILED else self.core.accept(kind, key, raw)
+        return None if raw is None or raw is FAILED else self.core.accept(kind, key, raw)
 
     async def _try_lock(self, kind: str, lock: str) -> str | None:
         """A token when acquired, "" when someone else holds it, None on a fault."""
@@ -192,7 +191,7 @@ class CacheService:
         got = await self._io(
             "set", kind, lambda: self._client.set(lock, token, nx=True, px=lock_ms)
         )
-        if got is _FAILED:
+        if got is FAILED:
             return None
         return token if got else ""
 
@@ -218,7 +217,7 @@ class CacheService:
                 return await pipe.execute()
 
             replies = await self._io("get", kind, run)
-            if replies is _FAILED:
+            if replies is FAILED:
                 return None
             raw, held = replies
             if raw is not None:

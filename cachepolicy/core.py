@@ -35,6 +35,8 @@ from .settings import CacheSettings
 logger = logging.getLogger("cachepolicy")
 
 Validator = Callable[[dict[str, Any]], bool]
+# What a Redis call returns when it failed (the fault is already counted and logged).
+FAILED: Any = object()
 # Refresh-ahead only needs the hottest chargers; bound what one process remembers.
 MAX_TRACKED_CHARGERS = 50_000
 

@@ -128,3 +128,35 @@ def parse_prediction_key(key: str) -> tuple[str, str, str] | None:
     if len(parts) != 4 or parts[0] != PREDICTION_PREFIX or parts[1] not in PREDICTION_TYPES:
         return None
     return parts[1], parts[2], parts[3]
+
+
+TOKEN_PATTERN: Final = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+
+
+def validate_token(token: object, what: str = "id") -> str:
+    """Task and job ids embedded in internal keys: no separators or globs."""
+    if not isinstance(token, str) or TOKEN_PATTERN.fullmatch(token) is None:
+        raise InvalidKey(
+            f"{what} {str(token)[:40]!r} is invalid: expected 1-128 of A-Z a-z 0-9 _ . -"
+        )
+    return token
+
+
+def delivery_key(task_id: str) -> str:
+    """How many times a task message was delivered (poison-message cap)."""
+    return f"{INTERNAL_PREFIX}:deliveries:{validate_token(task_id, 'task id')}"
+
+
+def progress_key(job_id: str) -> str:
+    """Progress of a fleet job: total, done, errors."""
+    return f"{INTERNAL_PREFIX}:progress:{validate_token(job_id, 'job id')}"
+
+
+def purge_cursor_key(version: str) -> str:
+    """Where the incremental purge of a superseded version keeps its SCAN cursor."""
+    return f"{INTERNAL_PREFIX}:purge-cursor:{validate_version(version)}"
+
+
+def version_pattern(version: str) -> str:
+    """MATCH pattern of one version's prediction keys (the version is validated: no globs)."""
+    return f"{PREDICTION_PREFIX}:*:{validate_version(version)}:*"

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .background import Maintainer
+from .bulk import BulkOperations
 from .connection import REDIS_ERRORS, sync_client
-from .core import CacheCore, Validator
+from .core import FAILED, CacheCore, Validator
 from .keys import (
     STATS_KEY,
     VERSIONS_KEY,
@@ -21,8 +22,6 @@ from .metrics import OTHER
 from .settings import CacheSettings, load_settings
 
 T = TypeVar("T")
-_FAILED: Any = object()
-MGET_CHUNK = 1000
 POLL_INTERVAL = 0.01
 
 
@@ -34,7 +33,7 @@ class Computed:
     from_cache: bool
 
 
-class SyncCacheService:
+class SyncCacheService(BulkOperations):
     """Same methods as CacheService, blocking. One instance (one pool) per process."""
 
     def __init__(
@@ -52,21 +51,21 @@ class SyncCacheService:
 
     # -- plumbing -------------------------------------------------------------------------
     def _io(self, op: str, kind: str, call: Callable[[], T], *, n: int = 1) -> T:
-        """Run one Redis call; a fault is counted, logged and returned as _FAILED."""
+        """Run one Redis call; a fault is counted, logged and returned as FAILED."""
         self._maintainer.ensure_running()
         try:
             return call()
         except REDIS_ERRORS as exc:
             self.core.on_fault(op, kind, exc, n)
             self._maintainer.wake()
-            return _FAILED
+            return FAILED
 
     def _read(self, kind: str, key: str) -> dict[str, Any] | None:
         if not self.core.usable():
             self.core.on_skipped_read(kind)
             return None
         raw = self._io("get", kind, lambda: self._client.get(key))
-        if raw is _FAILED:
+        if raw is FAILED:
             self.core.metrics.count(kind, "misses")
             return None
         return self.core.on_read(kind, key, raw)
@@ -76,7 +75,7 @@ class SyncCacheService:
         if not self.core.usable():
             self.core.on_skipped_write(kind)
             return False
-        if self._io("set", kind, lambda: self._client.set(key, payload, ex=ttl)) is _FAILED:
+        if self._io("set", kind, lambda: self._client.set(key, payload, ex=ttl)) is FAILED:
             return False
         self.core.on_written(key, ttl)
         return True
@@ -140,7 +139,7 @@ class SyncCacheService:
             return pipe.execute()
 
         results = self._io("invalidate", kind, run)
-        if results is _FAILED:
+        if results is FAILED:
             return 0
         deleted = [key for key, n in zip(keys, results, strict=True) if n]
         self.core.on_invalidated(deleted)
@@ -152,7 +151,7 @@ class SyncCacheService:
             return [self.core.version]
         found = self._io("get", OTHER, lambda: self._client.zrange(VERSIONS_KEY, 0, -1))
         versions = {self.core.version}
-        if found is not _FAILED:
+        if found is not FAILED:
             versions.update(v.decode() if isinstance(v, bytes) else v for v in found)
         return sorted(versions)
 
@@ -171,7 +170,7 @@ class SyncCacheService:
                 return pipe.execute(raise_on_error=False)
 
             replies = self._io("health", OTHER, run)
-            if replies is _FAILED:
+            if replies is FAILED:
                 self.core.restore_flush(batch)
             else:
                 latency = (time.perf_counter() - started) * 1000
@@ -216,7 +215,7 @@ class SyncCacheService:
                     raw = self._io("get", prediction_type, lambda: self._client.get(key))
                     late = (
                         None
-                        if raw in (None, _FAILED)
+                        if raw in (None, FAILED)
                         else self.core.accept(prediction_type, key, raw)
                     )
                     if late is not None:
@@ -236,14 +235,14 @@ class SyncCacheService:
     def _peek(self, kind: str, key: str) -> dict[str, Any] | None:
         """Read a value without counting a hit or a miss (used under the stampede lock)."""
         raw = self._io("get", kind, lambda: self._client.get(key))
-        return None if raw is None or raw is _FAILED else self.core.accept(kind, key, raw)
+        return None if raw is None or raw is FAILED else self.core.accept(kind, key, raw)
 
     def _try_lock(self, kind: str, key: str) -> str | None:
         """A token when acquired, "" when someone else holds it, None on a fault."""
         token = new_token()
         lock_ms = ttl_ms(self.settings.cache_lock_ttl)
         got = self._io("set", kind, lambda: self._client.set(key, token, nx=True, px=lock_ms))
-        if got is _FAILED:
+        if got is FAILED:
             return None
         return token if got else ""
 
@@ -263,7 +262,7 @@ class SyncCacheService:
                 return pipe.execute()
 
             replies = self._io("get", kind, run)
-            if replies is _FAILED:
+            if replies is FAILED:
                 return None
             raw, held = replies
             if raw is not None:

@@ -59,7 +59,7 @@ def test_loading_refuses_an_untrusted_artifact(trained: tuple[Path, dict], tmp_p
 
 
 def test_missing_artifacts_say_how_to_train(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFound, match="models.train"):
+    with pytest.raises(ModelNotFound, match=r"models\.train"):
         Predictor.load(tmp_path)
 
 

@@ -1,0 +1,310 @@
+"""Fleet-scale and housekeeping operations of SyncCacheService: MGET reads, pipelined writes,
+telemetry, queued invalidations, job locks, incremental purge, refresh-ahead candidates.
+
+Every call here fails open like the rest of the cache: a Redis fault returns an empty result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .codec import CorruptValue, decode, encode
+from .core import FAILED
+from .keys import (
+    HEALTH_SNAPSHOT_KEY,
+    PENDING_INVALIDATIONS_KEY,
+    STATS_TTL_SECONDS,
+    TELEMETRY_TTL_SECONDS,
+    delivery_key,
+    job_lock_key,
+    parse_prediction_key,
+    popularity_key,
+    progress_key,
+    purge_cursor_key,
+    telemetry_key,
+    version_pattern,
+)
+from .locks import new_token, ttl_ms
+from .metrics import OTHER
+
+MGET_CHUNK = 1000
+
+
+class BulkOperations:
+    """Mixed into SyncCacheService; relies on its `core`, `_client` and `_io`."""
+
+    core: Any
+    _client: Any
+
+    def _io(self, op: str, kind: str, call: Any, *, n: int = 1) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def _pipeline(
+        self, op: str, kind: str, commands: Iterable[tuple[str, tuple, dict]], n: int
+    ) -> Any:
+        """Run commands in one non-transactional pipeline; FAILED on a fault."""
+        if not self.core.usable():
+            self.core.on_skipped_write(kind, n)
+            return FAILED
+
+        def run() -> list[Any]:
+            pipe = self._client.pipeline(transaction=False)
+            for name, args, kwargs in commands:
+                getattr(pipe, name)(*args, **kwargs)
+            return pipe.execute(raise_on_error=False)
+
+        return self._io(op, kind, run, n=n)
+
+    def _mget(self, kind: str, keys: Sequence[str], *, counted: bool = True) -> list[Any]:
+        """Raw values of many keys; misses are counted only for prediction reads."""
+        if not keys:
+            return []
+        if not self.core.usable():
+            if counted:
+                self.core.on_skipped_read(kind, len(keys))
+            return [None] * len(keys)
+        chunks = [keys[i : i + MGET_CHUNK] for i in range(0, len(keys), MGET_CHUNK)]
+        if len(chunks) == 1:
+            replies = self._io("get", kind, lambda: [self._client.mget(chunks[0])], n=len(keys))
+        else:
+            replies = self._pipeline("get", kind, [("mget", (c,), {}) for c in chunks], len(keys))
+        if replies is FAILED:
+            if counted:
+                self.core.metrics.count(kind, "misses", len(keys))
+            return [None] * len(keys)
+        out: list[Any] = []
+        for chunk, reply in zip(chunks, replies, strict=True):
+            out.extend([None] * len(chunk) if isinstance(reply, Exception) else reply)
+        return out
+
+    # -- fleet path -----------------------------------------------------------------------
+    def get_many(self, prediction_type: str, charger_ids: Sequence[str]) -> list[dict | None]:
+        """Cached predictions of many chargers (MGET in chunks of 1,000), None for misses."""
+        keys = [self.core.key(prediction_type, cid) for cid in charger_ids]
+        for cid in charger_ids:
+            self.core.note_request(prediction_type, cid)
+        raws = self._mget(prediction_type, keys)
+        return [self.core.on_read(prediction_type, k, r) for k, r in zip(keys, raws, strict=True)]
+
+    def write_many(
+        self,
+        prediction_type: str,
+        predictions: Mapping[str, dict[str, Any]],
+        telemetry: Mapping[str, dict[str, Any]] | None = None,
+    ) -> int:
+        """Store predictions (type TTL) and latest telemetry in one pipeline; count stored."""
+        ttl = self.core.ttl(prediction_type)
+        commands = [
+            ("set", (self.core.key(prediction_type, cid), encode(value)), {"ex": ttl})
+            for cid, value in predictions.items()
+        ]
+        commands += [
+            ("set", (telemetry_key(cid), encode(doc)), {"ex": TELEMETRY_TTL_SECONDS})
+            for cid, doc in (telemetry or {}).items()
+        ]
+        if not commands:
+            return 0
+        replies = self._pipeline("set", prediction_type, commands, len(predictions))
+        if replies is FAILED:
+            return 0
+        stored = sum(1 for reply in replies[: len(predictions)] if reply is True)
+        refused = len(predictions) - stored
+        if refused:
+            self.core.metrics.count(prediction_type, "errors", refused)
+        self.core.note_horizon(ttl)
+        return stored
+
+    # -- telemetry ------------------------------------------------------------------------
+    def set_telemetry(self, charger_id: str, doc: dict[str, Any]) -> bool:
+        key = telemetry_key(charger_id)
+        payload = encode(doc)
+        if not self.core.usable():
+            return False
+        reply = self._io(
+            "set", OTHER, lambda: self._client.set(key, payload, ex=TELEMETRY_TTL_SECONDS)
+        )
+        return reply is True
+
+    def get_telemetry_many(self, charger_ids: Sequence[str]) -> list[dict | None]:
+        raws = self._mget(OTHER, [telemetry_key(cid) for cid in charger_ids], counted=False)
+        out: list[dict | None] = []
+        for raw in raws:
+            try:
+                out.append(decode(raw) if raw is not None else None)
+            except CorruptValue:
+                out.append(None)
+        return out
+
+    def get_telemetry(self, charger_id: str) -> dict[str, Any] | None:
+        return self.get_telemetry_many([charger_id])[0]
+
+    # -- queued invalidations -------------------------------------------------------------
+    def queue_invalidations(self, charger_ids: Sequence[str]) -> int:
+        """Append charger ids for the next bulk drain; ids are validated first."""
+        ids = [self.core.charger_id(cid) for cid in charger_ids]
+        if not ids:
+            return 0
+        replies = self._pipeline(
+            "set",
+            OTHER,
+            [
+                ("rpush", (PENDING_INVALIDATIONS_KEY, *ids), {}),
+                ("expire", (PENDING_INVALIDATIONS_KEY, STATS_TTL_SECONDS), {}),
+            ],
+            1,
+        )
+        return 0 if replies is FAILED else len(ids)
+
+    def pop_invalidations(self, limit: int) -> list[str]:
+        if not self.core.usable():
+            return []
+        got = self._io("get", OTHER, lambda: self._client.lpop(PENDING_INVALIDATIONS_KEY, limit))
+        if got is FAILED or not got:
+            return []
+        return [g.decode() if isinstance(g, bytes) else g for g in got]
+
+    def pending_invalidations(self) -> int:
+        if not self.core.usable():
+            return 0
+        got = self._io("get", OTHER, lambda: self._client.llen(PENDING_INVALIDATIONS_KEY))
+        return 0 if got is FAILED else int(got)
+
+    # -- job locks, deliveries, progress --------------------------------------------------
+    def claim_job(self, job_name: str, hold_seconds: float) -> bool:
+        """True for the one caller that may run this job now; the claim expires by itself.
+
+        Not released at the end on purpose: a second beat's send of the same slot is skipped.
+        When Redis is down nobody can coordinate, so the job runs (fail open).
+        """
+        if not self.core.usable():
+            return True
+        key = job_lock_key(job_name)
+        got = self._io(
+            "set",
+            OTHER,
+            lambda: self._client.set(key, new_token(), nx=True, px=ttl_ms(hold_seconds)),
+        )
+        return got is FAILED or bool(got)
+
+    def count_delivery(self, task_id: str, ttl: int = 86_400) -> int | None:
+        """How many times this task id has started; None when Redis cannot tell."""
+        key = delivery_key(task_id)
+        replies = self._pipeline(
+            "set", OTHER, [("incr", (key,), {}), ("expire", (key, ttl), {})], 1
+        )
+        if replies is FAILED or isinstance(replies[0], Exception):
+            return None
+        return int(replies[0])
+
+    def add_progress(self, job_id: str, total: int = 0, done: int = 0, errors: int = 0) -> None:
+        key = progress_key(job_id)
+        commands = [
+            ("hincrby", (key, name, value), {})
+            for name, value in (("total", total), ("done", done), ("errors", errors))
+            if value
+        ]
+        if commands:
+            self._pipeline("set", OTHER, [*commands, ("expire", (key, 86_400), {})], 1)
+
+    def progress(self, job_id: str) -> dict[str, int]:
+        key = progress_key(job_id)
+        if not self.core.usable():
+            return {}
+        got = self._io("get", OTHER, lambda: self._client.hgetall(key))
+        if got is FAILED:
+            return {}
+        return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in got.items()}
+
+    # -- superseded versions --------------------------------------------------------------
+    def purge_version_step(self, version: str, count: int = 1000) -> tuple[int, bool]:
+        """One SCAN step over a superseded version's keys, UNLINKed; (deleted, finished).
+
+        The cursor is kept in Redis between steps, so each run does a bounded amount of work.
+        """
+        if version == self.core.version:
+            raise ValueError(f"refusing to purge the current cache version {version!r}")
+        cursor_key = purge_cursor_key(version)
+        pattern = version_pattern(version)
+        if not self.core.usable():
+            return 0, False
+        stored = self._io("get", OTHER, lambda: self._client.get(cursor_key))
+        cursor = int(stored) if stored not in (None, FAILED) else 0
+        scanned = self._io(
+            "get", OTHER, lambda: self._client.scan(cursor=cursor, match=pattern, count=count)
+        )
+        if scanned is FAILED:
+            return 0, False
+        cursor, keys = scanned
+        # SCAN MATCH is a glob: keep only keys that really are this version's predictions.
+        keys = [
+            k
+            for k in keys
+            if (p := parse_prediction_key(k.decode() if isinstance(k, bytes) else k))
+            and p[1] == version
+        ]
+        commands: list[tuple[str, tuple, dict]] = []
+        if keys:
+            commands.append(("unlink", tuple(keys), {}))
+        commands.append(("set", (cursor_key, cursor), {"ex": STATS_TTL_SECONDS}))
+        replies = self._pipeline("invalidate", OTHER, commands, 1)
+        if replies is FAILED:
+            return 0, False
+        deleted = int(replies[0]) if keys and not isinstance(replies[0], Exception) else 0
+        finished = int(cursor) == 0
+        if finished:
+            self._io("set", OTHER, lambda: self._client.delete(cursor_key))
+        return deleted, finished
+
+    def superseded_versions(self) -> list[str]:
+        return [v for v in self.known_versions() if v != self.core.version]  # type: ignore[attr-defined]
+
+    # -- refresh-ahead --------------------------------------------------------------------
+    def refresh_candidates(
+        self, prediction_type: str, top: int, min_requests: float, refresh_within: int
+    ) -> list[str]:
+        """Frequently requested chargers whose entry expires within `refresh_within` seconds
+        (or is gone). Popularity decays by half each call so yesterday's hot chargers cool."""
+        key = popularity_key(prediction_type)
+        if not self.core.usable():
+            return []
+        ranked = self._io(
+            "get",
+            OTHER,
+            lambda: self._client.zrevrangebyscore(key, "+inf", min_requests, start=0, num=top),
+        )
+        if ranked is FAILED or not ranked:
+            return []
+        ids = [r.decode() if isinstance(r, bytes) else r for r in ranked]
+        commands = [("ttl", (self.core.key(prediction_type, cid),), {}) for cid in ids]
+        commands += [
+            ("zunionstore", (key, {key: 0.5}), {}),
+            ("zremrangebyrank", (key, 0, -(top * 10) - 1), {}),
+            ("expire", (key, STATS_TTL_SECONDS), {}),
+        ]
+        replies = self._pipeline("get", OTHER, commands, 1)
+        if replies is FAILED:
+            return []
+        ttls = replies[: len(ids)]
+        return [
+            cid
+            for cid, ttl in zip(ids, ttls, strict=True)
+            if not isinstance(ttl, Exception) and int(ttl) < refresh_within
+        ]
+
+    # -- health snapshot ------------------------------------------------------------------
+    def store_snapshot(self, snapshot: dict[str, Any], ttl: int) -> bool:
+        if not self.core.usable():
+            return False
+        payload = encode(snapshot)
+        return (
+            self._io("set", OTHER, lambda: self._client.set(HEALTH_SNAPSHOT_KEY, payload, ex=ttl))
+            is True
+        )
+
+    def load_snapshot(self) -> dict[str, Any] | None:
+        raws = self._mget(OTHER, [HEALTH_SNAPSHOT_KEY], counted=False)
+        try:
+            return decode(raws[0]) if raws and raws[0] is not None else None
+        except CorruptValue:
+            return None
