@@ -31,6 +31,27 @@ from .metrics import OTHER
 MGET_CHUNK = 1000
 
 
+def telemetry_commands(docs: Mapping[str, dict[str, Any]]) -> list[tuple[str, tuple, dict]]:
+    """One HSET per bucket for all given chargers, and a TTL on every bucket touched."""
+    buckets: dict[str, dict[str, bytes]] = {}
+    for cid, doc in docs.items():
+        buckets.setdefault(telemetry_key(cid), {})[cid] = encode(doc)
+    commands: list[tuple[str, tuple, dict]] = []
+    for bucket, fields in buckets.items():
+        commands.append(("hset", (bucket,), {"mapping": fields}))
+        commands.append(("expire", (bucket, TELEMETRY_TTL_SECONDS), {}))
+    return commands
+
+
+def _decode_or_none(raw: bytes | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        return decode(raw)
+    except CorruptValue:
+        return None
+
+
 class BulkOperations:
     """Mixed into SyncCacheService; relies on its `core`, `_client` and `_io`."""
 
@@ -79,12 +100,22 @@ class BulkOperations:
         return out
 
     # -- fleet path -----------------------------------------------------------------------
-    def get_many(self, prediction_type: str, charger_ids: Sequence[str]) -> list[dict | None]:
-        """Cached predictions of many chargers (MGET in chunks of 1,000), None for misses."""
+    def get_many(
+        self, prediction_type: str, charger_ids: Sequence[str], *, internal: bool = False
+    ) -> list[dict | None]:
+        """Cached predictions of many chargers (MGET in chunks of 1,000), None for misses.
+
+        `internal` reads (beat jobs) are neither counted as hits and misses nor as requests.
+        """
         keys = [self.core.key(prediction_type, cid) for cid in charger_ids]
+        raws = self._mget(prediction_type, keys, counted=not internal)
+        if internal:
+            return [
+                None if raw is None else self.core.accept(prediction_type, key, raw)
+                for key, raw in zip(keys, raws, strict=True)
+            ]
         for cid in charger_ids:
             self.core.note_request(prediction_type, cid)
-        raws = self._mget(prediction_type, keys)
         return [self.core.on_read(prediction_type, k, r) for k, r in zip(keys, raws, strict=True)]
 
     def write_many(
@@ -99,10 +130,7 @@ class BulkOperations:
             ("set", (self.core.key(prediction_type, cid), encode(value)), {"ex": ttl})
             for cid, value in predictions.items()
         ]
-        commands += [
-            ("set", (telemetry_key(cid), encode(doc)), {"ex": TELEMETRY_TTL_SECONDS})
-            for cid, doc in (telemetry or {}).items()
-        ]
+        commands += telemetry_commands(telemetry or {})
         if not commands:
             return 0
         replies = self._pipeline("set", prediction_type, commands, len(predictions))
@@ -117,23 +145,31 @@ class BulkOperations:
 
     # -- telemetry ------------------------------------------------------------------------
     def set_telemetry(self, charger_id: str, doc: dict[str, Any]) -> bool:
-        key = telemetry_key(charger_id)
-        payload = encode(doc)
-        if not self.core.usable():
-            return False
-        reply = self._io(
-            "set", OTHER, lambda: self._client.set(key, payload, ex=TELEMETRY_TTL_SECONDS)
-        )
-        return reply is True
+        """Keep one charger's latest telemetry (a JSON object)."""
+        replies = self._pipeline("set", OTHER, telemetry_commands({charger_id: doc}), 1)
+        return replies is not FAILED and not isinstance(replies[0], Exception)
 
     def get_telemetry_many(self, charger_ids: Sequence[str]) -> list[dict | None]:
-        raws = self._mget(OTHER, [telemetry_key(cid) for cid in charger_ids], counted=False)
-        out: list[dict | None] = []
-        for raw in raws:
-            try:
-                out.append(decode(raw) if raw is not None else None)
-            except CorruptValue:
-                out.append(None)
+        """Latest telemetry of many chargers, one HMGET per bucket; None where unknown."""
+        ids = list(charger_ids)
+        if not ids or not self.core.usable():
+            return [None] * len(ids)
+        buckets: dict[str, list[int]] = {}
+        for index, cid in enumerate(ids):
+            buckets.setdefault(telemetry_key(cid), []).append(index)
+        commands = [
+            ("hmget", (bucket, [ids[i] for i in indexes]), {})
+            for bucket, indexes in buckets.items()
+        ]
+        replies = self._pipeline("get", OTHER, commands, 1)
+        out: list[dict | None] = [None] * len(ids)
+        if replies is FAILED:
+            return out
+        for indexes, reply in zip(buckets.values(), replies, strict=True):
+            if isinstance(reply, Exception):
+                continue
+            for index, raw in zip(indexes, reply, strict=True):
+                out[index] = _decode_or_none(raw)
         return out
 
     def get_telemetry(self, charger_id: str) -> dict[str, Any] | None:
@@ -303,8 +339,4 @@ class BulkOperations:
         )
 
     def load_snapshot(self) -> dict[str, Any] | None:
-        raws = self._mget(OTHER, [HEALTH_SNAPSHOT_KEY], counted=False)
-        try:
-            return decode(raws[0]) if raws and raws[0] is not None else None
-        except CorruptValue:
-            return None
+        return _decode_or_none(self._mget(OTHER, [HEALTH_SNAPSHOT_KEY], counted=False)[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable
 from typing import Final
 
@@ -26,6 +27,7 @@ HEALTH_SNAPSHOT_KEY: Final = f"{INTERNAL_PREFIX}:health-snapshot"
 # once every process of a deployment is gone.
 STATS_TTL_SECONDS: Final = 30 * 24 * 3600
 TELEMETRY_TTL_SECONDS: Final = 7 * 24 * 3600
+TELEMETRY_BUCKETS: Final = 256
 
 # Invalidating a type also invalidates the types derived from it.
 DERIVED_TYPES: Final[dict[str, tuple[str, ...]]] = {
@@ -90,8 +92,13 @@ def lock_key(key: str) -> str:
 
 
 def telemetry_key(charger_id: str) -> str:
-    """Where a charger's latest telemetry is kept."""
-    return f"{TELEMETRY_PREFIX}:{validate_charger_id(charger_id)}"
+    """The hash bucket holding a charger's latest telemetry (field = charger id).
+
+    Buckets, not a key per charger: a fleet chunk's telemetry is written with a few hundred
+    HSETs instead of thousands of SETs, and each bucket still carries a TTL.
+    """
+    bucket = zlib.crc32(validate_charger_id(charger_id).encode()) % TELEMETRY_BUCKETS
+    return f"{TELEMETRY_PREFIX}:{bucket:03d}"
 
 
 def job_lock_key(job_name: str) -> str:

@@ -6,7 +6,6 @@ Single predictions are batches of one, so single and batch results agree exactly
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,19 +71,24 @@ class Predictor:
         X = features_from_metrics(metrics, now)
         p = self.failure_model.predict_proba(X)[:, 1]
         factors = self.failure_model.top_factors(X)
+        windows = _windows(p, now)
+        probabilities = _rounded(p)
+        confidence = _rounded(np.abs(2 * p - 1))
         stamp = iso(now)
+        version = self.versions["failure"]
         return [
             {
                 "charger_id": m.charger_id,
-                "failure_probability": finite(prob),
-                "predicted_failure_window": _window(prob, now),
-                "confidence": finite(_confidence(prob)),
-                "recommended_action": _action(prob),
-                "top_contributing_factors": f,
-                "model_version": self.versions["failure"],
+                "failure_probability": probabilities[i],
+                "predicted_failure_window": windows[i],
+                # Distance from a coin flip: a calibrated 0.02 or 0.98 is a confident call.
+                "confidence": confidence[i],
+                "recommended_action": _action(p[i]),
+                "top_contributing_factors": factors[i],
+                "model_version": version,
                 "timestamp": stamp,
             }
-            for m, prob, f in zip(metrics, p, factors, strict=True)
+            for i, m in enumerate(metrics)
         ]
 
     def maintenance(
@@ -120,18 +124,28 @@ class Predictor:
         z = detector.zscores(X)
         kinds = detector.classify(z, X, flagged)
         stamp = iso(now)
+        scores = _rounded(score)
+        deviations = _rounded(z)
+        version = self.versions["anomaly"]
         return [
             {
                 "charger_id": m.charger_id,
                 "is_anomaly": bool(flagged[i]),
-                "anomaly_score": finite(score[i]),
+                "anomaly_score": scores[i],
                 "anomaly_type": kinds[i],
-                "deviation": {name: finite(z[i, j]) for j, name in enumerate(ANOMALY_FEATURES)},
-                "model_version": self.versions["anomaly"],
+                "deviation": dict(zip(ANOMALY_FEATURES, deviations[i], strict=True)),
+                "model_version": version,
                 "timestamp": stamp,
             }
             for i, m in enumerate(metrics)
         ]
+
+
+def _rounded(values: np.ndarray) -> list:
+    """Values rounded for JSON, refusing NaN or infinity from a model."""
+    if not np.all(np.isfinite(values)):
+        raise ValueError("model produced a non-finite value")
+    return np.round(values, 6).tolist()
 
 
 def _action(p: float) -> str:
@@ -142,19 +156,19 @@ def _action(p: float) -> str:
     return "WITHIN_30_DAYS"
 
 
-def _confidence(p: float) -> float:
-    # Distance from a coin flip: a calibrated 0.02 or 0.98 is a confident call, 0.5 is not.
-    return abs(2 * p - 1)
-
-
-def _window(p: float, now: dt.datetime) -> dict[str, str]:
-    """Interquartile range of the failure time under a constant daily hazard implied by p."""
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    daily = -math.log(1 - p) / 30
-    start = -math.log(0.75) / daily
-    end = -math.log(0.25) / daily
-    start, end = min(start, 365.0), min(end, 365.0)
-    return {"start": iso(now + dt.timedelta(days=start)), "end": iso(now + dt.timedelta(days=end))}
+def _windows(p: np.ndarray, now: dt.datetime) -> list[dict[str, str]]:
+    """Interquartile range of the failure time under the constant daily hazard implied by p."""
+    clipped = np.clip(p, 1e-6, 1 - 1e-6)
+    daily = -np.log(1 - clipped) / 30
+    start = np.minimum(-np.log(0.75) / daily, 365.0)
+    end = np.minimum(-np.log(0.25) / daily, 365.0)
+    return [
+        {
+            "start": iso(now + dt.timedelta(days=float(s))),
+            "end": iso(now + dt.timedelta(days=float(e))),
+        }
+        for s, e in zip(start, end, strict=True)
+    ]
 
 
 def _schedule(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,8 @@ import redis
 
 from cachepolicy import CacheSettings
 from cachepolicy.embedded import RedisProcess
+from models import Predictor
+from models.train import train_all
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +59,16 @@ def own_redis() -> Iterator[RedisProcess]:
     server = RedisProcess().start()
     yield server
     server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A small model set trained once per session (seconds)."""
+    folder = tmp_path_factory.mktemp("artifacts")
+    cards = train_all(folder, seed=11, chargers=400, days=150)
+    return folder, cards
+
+
+@pytest.fixture(scope="session")
+def predictor(trained: tuple[Path, dict]) -> Predictor:
+    return Predictor.load(trained[0])

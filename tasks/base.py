@@ -1,0 +1,65 @@
+"""The base task: logging context, the poison-message cap, retry policy and input errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from celery import Task
+
+from models.errors import ModelNotFound
+
+from .app import runtime_of
+from .errors import INPUT_ERRORS, PoisonMessage
+from .runtime import Runtime
+
+logger = logging.getLogger("tasks")
+
+
+class ChargewatchTask(Task):
+    """Thin tasks inherit this: their bodies only call into cachepolicy and models."""
+
+    acks_late = True
+    reject_on_worker_lost = True
+    # Input errors are expected outcomes: failed at once, no traceback, never retried.
+    throws = INPUT_ERRORS
+    # Only a missing model is worth retrying (it may be being trained or deployed).
+    autoretry_for = (ModelNotFound,)
+    retry_backoff = 2
+    retry_backoff_max = 60
+    retry_jitter = True
+
+    @property
+    def runtime(self) -> Runtime:
+        return runtime_of(self.app)
+
+    @property
+    def max_retries(self) -> int:  # type: ignore[override]
+        return self.app.conf.chargewatch_settings.task_max_retries
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse_poison()
+        started = time.perf_counter()
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            logger.debug(
+                "task %s[%s] took %.1f ms",
+                self.name,
+                self.request.id,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    def _refuse_poison(self) -> None:
+        """A redelivered message (its worker died) runs at most task_max_deliveries times."""
+        info = self.request.delivery_info or {}
+        if not info.get("redelivered") or not self.request.id:
+            return
+        deliveries = self.runtime.cache.count_delivery(self.request.id)
+        limit = self.app.conf.chargewatch_settings.task_max_deliveries
+        if deliveries is not None and deliveries >= limit:
+            raise PoisonMessage(
+                f"{self.name}[{self.request.id}] was redelivered {deliveries} times after its "
+                f"worker died; giving up (limit TASK_MAX_DELIVERIES={limit})"
+            )

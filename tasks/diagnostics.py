@@ -1,0 +1,22 @@
+"""A no-op task: the baseline of the task benchmarks and a probe for operators."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .app import app
+from .base import ChargewatchTask
+from .errors import InvalidArguments
+
+MAX_DELAY = 30.0
+
+
+@app.task(base=ChargewatchTask, name="tasks.echo")
+def echo(value: Any = None, delay: float = 0.0) -> Any:
+    """Return `value`, after `delay` seconds (at most 30): round-trip cost without any work."""
+    if not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY:
+        raise InvalidArguments(f"delay must be a number of seconds between 0 and {MAX_DELAY}")
+    if delay:
+        time.sleep(delay)
+    return value

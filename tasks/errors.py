@@ -1,0 +1,32 @@
+"""Errors raised by the task layer (input errors from cachepolicy and models pass through)."""
+
+from cachepolicy.errors import InvalidChargerId, InvalidKey, InvalidPredictionType
+from models.errors import InvalidTelemetry
+
+
+class TaskError(Exception):
+    """Base class of the task layer's own errors."""
+
+
+class NoTelemetry(TaskError):
+    """`metrics=None` was given and no telemetry is stored for the charger."""
+
+
+class PoisonMessage(TaskError):
+    """The message was delivered more often than allowed (it keeps killing workers)."""
+
+
+class InvalidArguments(TaskError, ValueError):
+    """Task arguments of the wrong shape (not a list, too many chargers, ...)."""
+
+
+# Caller mistakes: fail at once, never retried, logged without a traceback.
+INPUT_ERRORS: tuple[type[Exception], ...] = (
+    InvalidChargerId,
+    InvalidKey,
+    InvalidPredictionType,
+    InvalidTelemetry,
+    InvalidArguments,
+    NoTelemetry,
+    PoisonMessage,
+)

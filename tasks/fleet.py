@@ -1,0 +1,123 @@
+"""The fleet path: one MGET, one vectorised model call for the misses, one pipelined write.
+
+Fleets larger than FLEET_CHUNK_SIZE are split into chunks fanned out over the workers (a chord
+whose result replaces the original task's), and progress is kept in Redis for the caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import chord, group
+
+from cachepolicy.keys import validate_type
+from models import ChargerMetrics, InvalidTelemetry, parse_metrics
+from models.schema import utcnow
+
+from .app import app
+from .base import ChargewatchTask
+from .errors import InvalidArguments
+from .runtime import Runtime
+
+MAX_REPORTED_ERRORS = 1000
+
+
+def _charger_id_of(item: Any) -> str | None:
+    value = item.get("charger_id") if isinstance(item, dict) else None
+    return value[:64] if isinstance(value, str) else None
+
+
+def validate_fleet(telemetry: list[Any]) -> tuple[dict[str, tuple[ChargerMetrics, Any]], list]:
+    """Valid telemetry by charger (the last one wins) and per-item errors."""
+    valid: dict[str, tuple[ChargerMetrics, Any]] = {}
+    errors = []
+    for index, item in enumerate(telemetry):
+        try:
+            metrics = parse_metrics(item)
+        except InvalidTelemetry as exc:
+            errors.append(
+                {
+                    "index": index,
+                    "charger_id": _charger_id_of(item),
+                    "error": "InvalidTelemetry",
+                    "message": str(exc),
+                }
+            )
+            continue
+        valid[metrics.charger_id] = (metrics, item)
+    return valid, errors
+
+
+def run_chunk(runtime: Runtime, kind: str, telemetry: list[Any], job_id: str | None) -> dict:
+    """Predictions for many chargers: cache first, the model only for the misses."""
+    valid, errors = validate_fleet(telemetry)
+    ids = list(valid)
+    cached = runtime.cache.get_many(kind, ids)
+    missing = [cid for cid, hit in zip(ids, cached, strict=True) if hit is None]
+    metrics = [valid[cid][0] for cid in missing]
+    now = utcnow()
+    failures = runtime.cache.get_many("failure", missing) if kind == "maintenance" else None
+    computed = runtime.predictor.predict(kind, metrics, now, failures)
+    stored = runtime.cache.write_many(
+        kind,
+        {p["charger_id"]: p for p in computed},
+        telemetry={cid: valid[cid][1] for cid in ids},
+    )
+    if job_id:
+        runtime.cache.add_progress(job_id, done=len(telemetry), errors=len(errors))
+    return {
+        "prediction_type": kind,
+        "total": len(telemetry),
+        "hits": len(ids) - len(missing),
+        "computed": len(computed),
+        "stored": stored,
+        "errors": errors,
+    }
+
+
+def merge(results: list[dict]) -> dict:
+    """Sum chunk results; keep at most MAX_REPORTED_ERRORS error entries."""
+    merged: dict[str, Any] = {"total": 0, "hits": 0, "computed": 0, "stored": 0, "errors": []}
+    for part in results:
+        merged["prediction_type"] = part["prediction_type"]
+        for field in ("total", "hits", "computed", "stored"):
+            merged[field] += part[field]
+        merged["errors"].extend(part["errors"])
+    merged["error_count"] = len(merged["errors"])
+    merged["errors"] = merged["errors"][:MAX_REPORTED_ERRORS]
+    merged["chunks"] = len(results)
+    return merged
+
+
+@app.task(base=ChargewatchTask, bind=True, name="tasks.predict_fleet")
+def predict_fleet(self: ChargewatchTask, prediction_type: str, telemetry: Any) -> dict:
+    """Predictions for a whole fleet; large fleets fan out in chunks over the workers."""
+    validate_type(prediction_type)
+    if not isinstance(telemetry, list):
+        raise InvalidArguments(f"telemetry must be a list, got {type(telemetry).__name__}")
+    job_id = self.request.id
+    size = self.app.conf.chargewatch_settings.fleet_chunk_size
+    if job_id:
+        self.runtime.cache.add_progress(job_id, total=len(telemetry))
+    if len(telemetry) <= size:
+        return merge([run_chunk(self.runtime, prediction_type, telemetry, job_id)])
+    parts = group(
+        predict_fleet_chunk.s(prediction_type, telemetry[i : i + size], job_id)
+        for i in range(0, len(telemetry), size)
+    )
+    raise self.replace(chord(parts, fleet_summary.s()))
+
+
+@app.task(base=ChargewatchTask, bind=True, name="tasks.predict_fleet_chunk")
+def predict_fleet_chunk(
+    self: ChargewatchTask, prediction_type: str, telemetry: list, job_id: str | None = None
+) -> dict:
+    """One chunk of a fleet job."""
+    validate_type(prediction_type)
+    return run_chunk(self.runtime, prediction_type, telemetry, job_id)
+
+
+@app.task(base=ChargewatchTask, name="tasks.fleet_summary")
+def fleet_summary(results: list[dict]) -> dict:
+    """The chord callback: one result for the whole fleet."""
+    return merge(results)

@@ -1,0 +1,145 @@
+"""Start and stop worker and beat processes with a given settings object (tests, bench, demo).
+
+Processes are stopped by their own pid (their process group), never by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from celery import Celery
+from pydantic import SecretStr
+
+from .settings import AppSettings
+
+
+def settings_env(settings: AppSettings) -> dict[str, str]:
+    """The environment that makes a child process load exactly these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "CACHE_", "CELERY_"))}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
+class ManagedProcess:
+    """A child in its own process group, with its output in a log file."""
+
+    def __init__(self, command: Sequence[str], env: dict[str, str], log: Path) -> None:
+        self.command = list(command)
+        self.env = env
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ManagedProcess:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        handle.close()
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig: int) -> None:
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Warm shutdown (SIGTERM) of the whole group, then SIGKILL if it lingers."""
+        if self.proc is None:
+            return
+        self.signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.proc.wait(timeout=5)
+        # Children of a dead parent may linger in the group: make sure none survive.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def worker(
+    settings: AppSettings,
+    log: Path,
+    *,
+    name: str = "worker",
+    queues: Sequence[str] = ("interactive", "fleet", "bulk"),
+    concurrency: int = 2,
+    extra: Sequence[str] = (),
+) -> ManagedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "tasks",
+        "worker",
+        "-Q",
+        ",".join(queues),
+        "-c",
+        str(concurrency),
+        "-n",
+        f"{name}@%h",
+        "--loglevel",
+        "INFO",
+        "--without-mingle",
+        "--without-gossip",
+        *extra,
+    ]
+    return ManagedProcess(command, settings_env(settings), log)
+
+
+def beat(settings: AppSettings, log: Path, schedule: Path) -> ManagedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "tasks",
+        "beat",
+        "--loglevel",
+        "INFO",
+        "--schedule",
+        str(schedule),
+    ]
+    return ManagedProcess(command, settings_env(settings), log)
+
+
+def wait_for_workers(app: Celery, names: Sequence[str], timeout: float = 60.0) -> None:
+    """Block until every named worker answers a ping."""
+    deadline = time.monotonic() + timeout
+    wanted = set(names)
+    while time.monotonic() < deadline:
+        replies = app.control.ping(timeout=0.5) or []
+        seen = {node.split("@")[0] for reply in replies for node in reply}
+        if wanted <= seen:
+            return
+    raise TimeoutError(f"workers {sorted(wanted)} did not answer within {timeout}s")

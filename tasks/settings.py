@@ -1,0 +1,52 @@
+"""AppSettings: the cache's settings plus what the Celery backend, API and Flower need."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+
+from cachepolicy.settings import CacheSettings, check_redis_url
+
+
+def check_broker_url(value: str) -> str:
+    """Redis (any form) or AMQP brokers; anything else is refused."""
+    if value.startswith(("amqp://", "amqps://", "pyamqp://")):
+        return value
+    return check_redis_url(value)
+
+
+class AppSettings(CacheSettings):
+    """One settings object for the whole process, read from the environment or `.env`."""
+
+    celery_broker_url: str = "redis://localhost:6380/1"
+    celery_result_backend: str = "redis://localhost:6380/2"
+    model_dir: str = "./artifacts"
+    api_port: int = Field(8000, ge=1, le=65535)
+    api_key: SecretStr | None = None
+    flower_port: int = Field(5555, ge=1, le=65535)
+    flower_basic_auth: SecretStr | None = None
+
+    fleet_chunk_size: int = Field(5000, ge=1)
+    task_soft_time_limit: int = Field(60, gt=0)
+    task_time_limit: int = Field(90, gt=0)
+    task_max_retries: int = Field(3, ge=0)
+    task_max_deliveries: int = Field(3, ge=1)
+    result_expires: int = Field(3600, gt=0)
+    visibility_timeout: int = Field(600, gt=0)
+
+    beat_invalidation_interval: float = Field(10.0, gt=0)
+    beat_purge_interval: float = Field(60.0, gt=0)
+    beat_refresh_interval: float = Field(30.0, gt=0)
+    beat_health_interval: float = Field(30.0, gt=0)
+    refresh_top_chargers: int = Field(1000, ge=1)
+    refresh_min_requests: float = Field(2.0, ge=0)
+    refresh_margin: float = Field(0.15, gt=0, lt=1)
+
+    @field_validator("celery_broker_url")
+    @classmethod
+    def _broker(cls, value: str) -> str:
+        return check_broker_url(value)
+
+    @field_validator("celery_result_backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        return check_redis_url(value)
