@@ -47,7 +47,12 @@ def build(settings: AppSettings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,
         # Longer than any retry countdown and any task time limit, so nothing runs twice early.
-        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
+        "broker_transport_options": {
+            "visibility_timeout": settings.visibility_timeout,
+            # kombu's default sweeps for abandoned messages only every ~100 s.
+            "unacked_restore_interval": min(5, settings.visibility_timeout),
+            "unacked_restore_throttle": 1,
+        },
         "result_backend_transport_options": {"retry_policy": {"timeout": 5.0}},
         "worker_send_task_events": True,
         "task_send_sent_event": True,

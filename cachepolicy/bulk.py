@@ -6,18 +6,22 @@ Every call here fails open like the rest of the cache: a Redis fault returns an 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from .codec import CorruptValue, decode, encode
 from .core import FAILED
 from .keys import (
     HEALTH_SNAPSHOT_KEY,
+    JOB_RUNS_KEY,
     PENDING_INVALIDATIONS_KEY,
     STATS_TTL_SECONDS,
     TELEMETRY_TTL_SECONDS,
     delivery_key,
-    job_lock_key,
+    job_running_key,
+    job_slot_key,
     parse_prediction_key,
     popularity_key,
     progress_key,
@@ -57,6 +61,7 @@ class BulkOperations:
 
     core: Any
     _client: Any
+    _release: Any
 
     def _io(self, op: str, kind: str, call: Any, *, n: int = 1) -> Any:  # pragma: no cover
         raise NotImplementedError
@@ -207,21 +212,63 @@ class BulkOperations:
         return 0 if got is FAILED else int(got)
 
     # -- job locks, deliveries, progress --------------------------------------------------
-    def claim_job(self, job_name: str, hold_seconds: float) -> bool:
-        """True for the one caller that may run this job now; the claim expires by itself.
+    @contextmanager
+    def job_run(self, job_name: str, interval: float, max_runtime: float) -> Iterator[bool]:
+        """Yields True for the one caller that may run this job now, else False.
 
-        Not released at the end on purpose: a second beat's send of the same slot is skipped.
-        When Redis is down nobody can coordinate, so the job runs (fail open).
+        One run per schedule slot (wall-clock aligned, so a second beat's send of the same
+        slot is skipped) and never two at once (a run lock released at the end). When Redis
+        is down nobody can coordinate and the job runs: it is idempotent by design.
         """
         if not self.core.usable():
-            return True
-        key = job_lock_key(job_name)
-        got = self._io(
+            yield True
+            return
+        slot = int(time.time() // interval)
+        token = new_token()
+        running = job_running_key(job_name)
+        replies = self._pipeline(
             "set",
             OTHER,
-            lambda: self._client.set(key, new_token(), nx=True, px=ttl_ms(hold_seconds)),
+            [
+                (
+                    "set",
+                    (job_slot_key(job_name, slot), token),
+                    {"nx": True, "px": ttl_ms(2 * interval)},
+                ),
+                ("set", (running, token), {"nx": True, "px": ttl_ms(max_runtime)}),
+            ],
+            1,
         )
-        return got is FAILED or bool(got)
+        if replies is FAILED:
+            yield True
+            return
+        slot_claimed, run_claimed = (reply is True for reply in replies)
+        if not run_claimed:
+            yield False
+            return
+        try:
+            if slot_claimed:
+                self._pipeline(
+                    "set",
+                    OTHER,
+                    [
+                        ("hincrby", (JOB_RUNS_KEY, job_name, 1), {}),
+                        ("expire", (JOB_RUNS_KEY, STATS_TTL_SECONDS), {}),
+                    ],
+                    1,
+                )
+            yield slot_claimed
+        finally:
+            self._io("set", OTHER, lambda: self._release(keys=[running], args=[token]))
+
+    def job_runs(self) -> dict[str, int]:
+        """How many times each periodic job really ran (fleet-wide)."""
+        if not self.core.usable():
+            return {}
+        got = self._io("get", OTHER, lambda: self._client.hgetall(JOB_RUNS_KEY))
+        if got is FAILED:
+            return {}
+        return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in got.items()}
 
     def count_delivery(self, task_id: str, ttl: int = 86_400) -> int | None:
         """How many times this task id has started; None when Redis cannot tell."""

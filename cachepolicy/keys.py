@@ -101,9 +101,17 @@ def telemetry_key(charger_id: str) -> str:
     return f"{TELEMETRY_PREFIX}:{bucket:03d}"
 
 
-def job_lock_key(job_name: str) -> str:
-    """The lock that keeps two runs of one periodic job from overlapping."""
-    return f"{JOB_LOCK_PREFIX}:{job_name}"
+def job_slot_key(job_name: str, slot: int) -> str:
+    """Claimed by the one run of a periodic job in one schedule slot (duplicate sends skip)."""
+    return f"{JOB_LOCK_PREFIX}:{validate_token(job_name, 'job name')}:slot:{slot}"
+
+
+def job_running_key(job_name: str) -> str:
+    """Held while a periodic job runs, so a slow run never overlaps the next one."""
+    return f"{JOB_LOCK_PREFIX}:{validate_token(job_name, 'job name')}:running"
+
+
+JOB_RUNS_KEY: Final = f"{INTERNAL_PREFIX}:job-runs"
 
 
 def popularity_key(prediction_type: str) -> str:

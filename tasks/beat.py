@@ -3,6 +3,7 @@ or a second beat's duplicate send does no work twice."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from cachepolicy import PREDICTION_TYPES
@@ -15,9 +16,10 @@ from .health import health_report
 from .runtime import Runtime
 
 
-def claimed(task: ChargewatchTask, job: str, interval: float) -> bool:
-    # Held for most of the interval: one run per slot, whichever beat or worker sent it.
-    return task.runtime.cache.claim_job(job, max(interval * 0.9, 0.5))
+def job_run(task: ChargewatchTask, job: str, interval: float) -> AbstractContextManager[bool]:
+    """True for the one run of this job in this schedule slot (see SyncCacheService.job_run)."""
+    limit = task.app.conf.chargewatch_settings.task_time_limit
+    return task.runtime.cache.job_run(job, interval, max_runtime=limit)
 
 
 def settings_of(task: ChargewatchTask) -> Any:
@@ -27,27 +29,32 @@ def settings_of(task: ChargewatchTask) -> Any:
 @app.task(base=ChargewatchTask, bind=True, name="tasks.drain_invalidations")
 def drain_invalidations(self: ChargewatchTask, limit: int = 10_000) -> dict:
     """Invalidate, in one pipeline, the chargers queued since the last run."""
-    if not claimed(self, "drain-invalidations", settings_of(self).beat_invalidation_interval):
-        return {"skipped": True}
-    ids = list(dict.fromkeys(self.runtime.cache.pop_invalidations(limit)))
-    return {"chargers": len(ids), "deleted": self.runtime.cache.invalidate_many(ids)}
+    with job_run(self, "drain-invalidations", settings_of(self).beat_invalidation_interval) as mine:
+        if not mine:
+            return {"skipped": True}
+        ids = list(dict.fromkeys(self.runtime.cache.pop_invalidations(limit)))
+        return {"chargers": len(ids), "deleted": self.runtime.cache.invalidate_many(ids)}
 
 
 @app.task(base=ChargewatchTask, bind=True, name="tasks.purge_superseded_versions")
 def purge_superseded_versions(self: ChargewatchTask, steps: int = 20, count: int = 1000) -> dict:
     """Delete keys of old cache versions a bounded SCAN step at a time (never blocks Redis)."""
-    if not claimed(self, "purge-superseded-versions", settings_of(self).beat_purge_interval):
-        return {"skipped": True}
-    report: dict[str, dict] = {}
-    for version in self.runtime.cache.superseded_versions():
-        deleted, finished = 0, False
-        for _ in range(steps):
-            step_deleted, finished = self.runtime.cache.purge_version_step(version, count)
-            deleted += step_deleted
-            if finished:
-                break
-        report[version] = {"deleted": deleted, "finished": finished}
-    return {"versions": report}
+    with job_run(self, "purge-superseded-versions", settings_of(self).beat_purge_interval) as mine:
+        if not mine:
+            return {"skipped": True}
+        cache = self.runtime.cache
+        return {"versions": {v: purge(cache, v, steps, count) for v in cache.superseded_versions()}}
+
+
+def purge(cache: Any, version: str, steps: int, count: int) -> dict[str, Any]:
+    """Up to `steps` bounded SCAN steps over one superseded version."""
+    deleted, finished = 0, False
+    for _ in range(steps):
+        step_deleted, finished = cache.purge_version_step(version, count)
+        deleted += step_deleted
+        if finished:
+            break
+    return {"deleted": deleted, "finished": finished}
 
 
 def refresh_type(runtime: Runtime, kind: str) -> int:
@@ -78,17 +85,19 @@ def refresh_type(runtime: Runtime, kind: str) -> int:
 @app.task(base=ChargewatchTask, bind=True, name="tasks.refresh_ahead")
 def refresh_ahead(self: ChargewatchTask) -> dict:
     """Keep frequently requested chargers hitting: refresh shortly before expiry."""
-    if not claimed(self, "refresh-ahead", settings_of(self).beat_refresh_interval):
-        return {"skipped": True}
-    return {"refreshed": {kind: refresh_type(self.runtime, kind) for kind in PREDICTION_TYPES}}
+    with job_run(self, "refresh-ahead", settings_of(self).beat_refresh_interval) as mine:
+        if not mine:
+            return {"skipped": True}
+        return {"refreshed": {kind: refresh_type(self.runtime, kind) for kind in PREDICTION_TYPES}}
 
 
 @app.task(base=ChargewatchTask, bind=True, name="tasks.health_snapshot")
 def health_snapshot(self: ChargewatchTask) -> dict:
     """Store the health report so readers (the API) get it without waiting on workers."""
     interval = settings_of(self).beat_health_interval
-    if not claimed(self, "health-snapshot", interval):
-        return {"skipped": True}
-    report = health_report(self.app, self.runtime)
-    self.runtime.cache.store_snapshot(report, ttl=int(interval * 3) + 1)
-    return report
+    with job_run(self, "health-snapshot", interval) as mine:
+        if not mine:
+            return {"skipped": True}
+        report = health_report(self.app, self.runtime)
+        self.runtime.cache.store_snapshot(report, ttl=int(interval * 3) + 1)
+        return report

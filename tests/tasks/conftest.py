@@ -29,7 +29,7 @@ def app_settings(cache_url: str, broker_url: str, model_dir: Path, **overrides: 
         "cache_breaker_cooldown": 0.2,
         "cache_stats_flush_interval": 0.2,
         "fleet_chunk_size": 2000,
-        "visibility_timeout": 30,
+        "visibility_timeout": 10,
         "beat_invalidation_interval": 1,
         "beat_purge_interval": 1,
         "beat_refresh_interval": 1,
