@@ -24,7 +24,7 @@ train: venv
 	$(PY) -m models.train
 
 run: venv
-	$(PY) -m cachepolicy.embedded
+	$(PY) -m cli run
 
 bench: venv
 	$(PY) -m bench

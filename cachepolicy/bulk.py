@@ -300,12 +300,15 @@ class BulkOperations:
         return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in got.items()}
 
     # -- superseded versions --------------------------------------------------------------
-    def purge_version_step(self, version: str, count: int = 1000) -> tuple[int, bool]:
-        """One SCAN step over a superseded version's keys, UNLINKed; (deleted, finished).
+    def purge_version_step(
+        self, version: str, count: int = 1000, *, allow_current: bool = False
+    ) -> tuple[int, bool]:
+        """One SCAN step over a version's keys, UNLINKed; (deleted, finished).
 
         The cursor is kept in Redis between steps, so each run does a bounded amount of work.
+        Purging the version in use needs `allow_current` (an operator's explicit choice).
         """
-        if version == self.core.version:
+        if version == self.core.version and not allow_current:
             raise ValueError(f"refusing to purge the current cache version {version!r}")
         cursor_key = purge_cursor_key(version)
         pattern = version_pattern(version)

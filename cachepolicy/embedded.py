@@ -15,12 +15,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import EmbeddedRedisError
+from .settings import redact_url
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -179,24 +181,27 @@ def local_port(url: str) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m cachepolicy.embedded --url redis://localhost:6380`: serve Redis in the
-    foreground unless something already answers on that port (then wait, doing nothing)."""
+    """`python -m cachepolicy.embedded`: serve Redis on REDIS_URL's local port until SIGTERM or
+    Ctrl-C, unless something already answers there (then just wait, using it)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--url", default=os.environ.get("REDIS_URL", "redis://localhost:6380"))
     options = parser.parse_args(argv)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     port = local_port(options.url)
-    if port is None:
-        print(f"REDIS_URL is not a local redis:// URL; nothing to start for {options.url!r}")
+    if port is None or answers("127.0.0.1", port):
+        print(f"Redis at {redact_url(options.url)} is not ours to start; using it", flush=True)
+        stop.wait()
         return 0
-    if answers("127.0.0.1", port):
-        print(f"Redis already answers on port {port}; using it")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-        return 0
+    # No eviction of keys without a TTL: broker and result keys must never be evicted.
     server = RedisProcess(port, args=["--maxmemory-policy", "volatile-lru"]).start()
     print(f"embedded redis-server (pid {server.pid}) on redis://127.0.0.1:{port}", flush=True)
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        while not stop.wait(0.5):
+            if server.proc is not None and server.proc.poll() is not None:
+                print(f"redis-server exited: {server.log_tail()}", flush=True)
+                return 1
     finally:
         server.cleanup()
     return 0

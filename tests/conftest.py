@@ -13,6 +13,7 @@ from cachepolicy import CacheSettings
 from cachepolicy.embedded import RedisProcess
 from models import Predictor
 from models.train import train_all
+from tests.stack import Stack
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +73,24 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 @pytest.fixture(scope="session")
 def predictor(trained: tuple[Path, dict]) -> Predictor:
     return Predictor.load(trained[0])
+
+
+@pytest.fixture(scope="module")
+def stack(trained: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Separate broker and cache servers, so either can fail on its own; one worker."""
+    broker = RedisProcess(persistent=True).start()
+    cache = RedisProcess().start()
+    logs = tmp_path_factory.mktemp("logs")
+    built = Stack(broker, cache, trained[0], logs)
+    built.start_worker("w1")
+    yield built
+    built.close()
+    broker.cleanup()
+    cache.cleanup()
+
+
+@pytest.fixture
+def clean_cache(stack: Stack) -> Callable[[], None]:
+    client = stack.raw_cache()
+    client.flushall()
+    return client.flushall

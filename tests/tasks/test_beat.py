@@ -9,7 +9,7 @@ from collections.abc import Callable
 from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
 from tasks.launcher import beat
-from tests.tasks.conftest import Stack
+from tests.stack import Stack
 
 FLEET = fleet_telemetry(30, seed=41)
 

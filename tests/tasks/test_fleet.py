@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
-from tests.tasks.conftest import Stack
+from tests.stack import Stack
 
 FLEET = fleet_telemetry(10_000, seed=31)
 

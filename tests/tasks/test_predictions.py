@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from models.simulator import fleet_telemetry
-from tests.tasks.conftest import Stack
+from tests.stack import Stack
 
 TELEMETRY = fleet_telemetry(50, seed=21)
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from models.simulator import fleet_telemetry
-from tests.tasks.conftest import Stack
+from tests.stack import Stack
 
 
 def test_worker_killed_mid_task_the_task_completes_after_restart(

@@ -1,0 +1,41 @@
+"""FastAPI app: `uvicorn api.app:create_api --factory --port $API_PORT`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from celery import Celery
+from fastapi import Depends, FastAPI
+
+from cachepolicy import SyncCacheService, load_settings
+from tasks import create_app
+from tasks.settings import AppSettings
+
+from .routes import guarded, public
+from .security import require_api_key
+
+
+def create_api(settings: AppSettings | None = None, celery_app: Celery | None = None) -> FastAPI:
+    """Build the API around one settings object (from the environment when not given)."""
+    settings = settings or load_settings(AppSettings)
+    cache = SyncCacheService(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        cache.close()  # flush counters, release the pool
+
+    api = FastAPI(
+        lifespan=lifespan,
+        title="chargewatch",
+        version="0.1.0",
+        description="Predictive maintenance for EV charger fleets, served from a Redis cache. "
+        "Every endpoint but health needs the X-API-Key header when API_KEY is set.",
+    )
+    api.state.settings = settings
+    api.state.celery = celery_app or create_app(settings)
+    api.state.cache = cache
+    api.include_router(public)
+    api.include_router(guarded, dependencies=[Depends(require_api_key)])
+    return api

@@ -1,0 +1,1 @@
+"""Operators' command line (`chargewatch --help`): it only enqueues tasks and reads results."""

@@ -1,0 +1,120 @@
+"""The HTTP API against a real worker: health, enqueue, results, API key, input validation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_api
+from models.simulator import fleet_telemetry
+from tests.stack import Stack
+
+TELEMETRY = fleet_telemetry(3, seed=61)
+
+
+@pytest.fixture
+def client(stack: Stack) -> Iterator[TestClient]:
+    settings = stack.settings.model_copy(update={"api_key": None})
+    with TestClient(create_api(settings, stack.app)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keyed(stack: Stack) -> Iterator[TestClient]:
+    from pydantic import SecretStr
+
+    settings = stack.settings.model_copy(update={"api_key": SecretStr("k3y")})
+    with TestClient(create_api(settings, stack.app)) as test_client:
+        yield test_client
+
+
+def wait_result(client: TestClient, url: str, headers: dict | None = None) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = client.get(url, headers=headers or {}).json()
+        if body["state"] in ("SUCCESS", "FAILURE"):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"{url} never finished")
+
+
+def test_health_is_the_contract_json(client: TestClient) -> None:
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert {"hits", "misses", "errors", "hit_rate"} <= set(body["checks"]["cache"])
+    assert body["checks"]["workers"]["count"] >= 1
+
+
+def test_enqueue_prediction_and_fetch_the_result(client: TestClient, clean_cache: Callable) -> None:
+    charger = TELEMETRY[0]
+    response = client.post(
+        "/api/v1/predictions/failure",
+        json={"charger_id": charger["charger_id"], "metrics": charger},
+    )
+    assert response.status_code == 202
+    body = wait_result(client, response.json()["status_url"])
+    assert body["state"] == "SUCCESS"
+    assert body["result"]["charger_id"] == charger["charger_id"]
+    invalidated = client.post(f"/api/v1/chargers/{charger['charger_id']}/invalidate")
+    assert wait_result(client, invalidated.json()["status_url"])["result"]["deleted"] == 1
+
+
+def test_fleet_endpoint_reports_progress(client: TestClient, clean_cache: Callable) -> None:
+    response = client.post("/api/v1/fleet/anomaly", json={"telemetry": TELEMETRY})
+    body = wait_result(client, response.json()["status_url"])
+    assert body["result"]["computed"] == 3
+    assert body["progress"]["done"] == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload"),
+    [
+        ("post", "/api/v1/predictions/battery", {"charger_id": "CHG_1"}),
+        ("post", "/api/v1/predictions/failure", {"charger_id": "CHG*1"}),
+        ("post", "/api/v1/predictions/failure", {"charger_id": "CHG_1", "metrics": {"power": -1}}),
+        ("post", "/api/v1/chargers/CHG:1/invalidate", None),
+        ("get", "/api/v1/tasks/not*an*id", None),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_enqueued(
+    client: TestClient, method: str, url: str, payload: dict | None
+) -> None:
+    response = getattr(client, method)(url, **({"json": payload} if payload else {}))
+    assert response.status_code in (404, 422)
+
+
+def test_api_key_guards_everything_but_health(keyed: TestClient) -> None:
+    assert keyed.get("/api/v1/health").status_code == 200
+    url = "/api/v1/predictions/failure"
+    body = {"charger_id": TELEMETRY[1]["charger_id"], "metrics": TELEMETRY[1]}
+    assert keyed.post(url, json=body).status_code == 401
+    assert keyed.post(url, json=body, headers={"X-API-Key": "wrong"}).status_code == 401
+    assert keyed.post(url, json=body, headers={"X-API-Key": "k3y"}).status_code == 202
+
+
+def test_openapi_docs_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/health" in paths and "/api/v1/predictions/{prediction_type}" in paths
+
+
+def test_health_is_503_when_no_worker_answers(stack: Stack) -> None:
+    from cachepolicy.embedded import RedisProcess
+    from tasks import create_app
+
+    with RedisProcess() as lonely:
+        settings = stack.settings.model_copy(
+            update={
+                "celery_broker_url": f"{lonely.url}/1",
+                "celery_result_backend": f"{lonely.url}/2",
+            }
+        )
+        with TestClient(create_api(settings, create_app(settings))) as client:
+            response = client.get("/api/v1/health")
+    assert response.status_code == 503
+    assert response.json()["checks"]["workers"]["count"] == 0

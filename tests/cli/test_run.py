@@ -1,0 +1,77 @@
+"""`make run` as a user runs it, on free ports: the whole stack, the demo, a healthy
+/api/v1/health, and Ctrl-C leaving no process behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from cachepolicy.embedded import free_port
+from tasks.launcher import settings_env
+from tasks.settings import AppSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "zombie" not in status.read_text()
+
+
+def test_make_run_starts_everything_demo_health_and_clean_shutdown(
+    trained: tuple[Path, dict], tmp_path: Path
+) -> None:
+    redis_port, api_port, flower_port = free_port(), free_port(), free_port()
+    url = f"redis://127.0.0.1:{redis_port}"
+    settings = AppSettings(
+        _env_file=None,
+        redis_url=url,
+        celery_broker_url=f"{url}/1",
+        celery_result_backend=f"{url}/2",
+        api_port=api_port,
+        flower_port=flower_port,
+        model_dir=str(trained[0]),
+    )
+    env = {**settings_env(settings), "BEAT_SCHEDULE_FILE": str(tmp_path / "beat"), "COLUMNS": "140"}
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "run", "--demo-chargers", "100"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while "Ctrl-C stops everything" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.5)
+        text = log.read_text()
+        assert "Ctrl-C stops everything" in text, text[-3000:]
+        assert "chargewatch demo" in text
+        response = httpx.get(f"http://127.0.0.1:{api_port}/api/v1/health", timeout=15)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "healthy"
+        pids = [int(p) for p in re.findall(r"started \(pid=(\d+)\)", text)]
+        pids += [int(p) for p in re.findall(r"redis-server \(pid (\d+)\)", text)]
+        assert len(pids) >= 7  # six Procfile processes and the embedded redis-server
+    finally:
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        proc.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in pids if alive(pid)], log.read_text()[-2000:]
