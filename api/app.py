@@ -12,6 +12,7 @@ from cachepolicy import SyncCacheService, load_settings
 from tasks import create_app
 from tasks.settings import AppSettings
 
+from .docs import mount_docs
 from .routes import guarded, public
 from .security import require_api_key
 
@@ -28,6 +29,8 @@ def create_api(settings: AppSettings | None = None, celery_app: Celery | None = 
 
     api = FastAPI(
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         title="chargewatch",
         version="0.1.0",
         description="Predictive maintenance for EV charger fleets, served from a Redis cache. "
@@ -36,6 +39,7 @@ def create_api(settings: AppSettings | None = None, celery_app: Celery | None = 
     api.state.settings = settings
     api.state.celery = celery_app or create_app(settings)
     api.state.cache = cache
+    mount_docs(api)
     api.include_router(public)
     api.include_router(guarded, dependencies=[Depends(require_api_key)])
     return api

@@ -40,7 +40,9 @@ def parse_sentinels(value: str) -> list[tuple[str, int]]:
 class CacheSettings(BaseSettings):
     """Everything the cache reads from the environment (or `.env`)."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     redis_url: str = "redis://localhost:6380"
     redis_password: SecretStr | None = None

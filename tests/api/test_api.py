@@ -118,3 +118,47 @@ def test_health_is_503_when_no_worker_answers(stack: Stack) -> None:
             response = client.get("/api/v1/health")
     assert response.status_code == 503
     assert response.json()["checks"]["workers"]["count"] == 0
+
+
+CHROMIUM = __import__("shutil").which("chromium")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium on this machine (apt-get install chromium)"
+)
+def test_chromium_renders_the_api_docs(stack: Stack) -> None:
+    """Swagger UI comes from this server (no CDN): a real browser renders the operations."""
+    import threading
+    from pathlib import Path
+
+    import uvicorn
+
+    from cachepolicy.embedded import free_port
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_api(stack.settings, stack.app), port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    shots = Path(__file__).resolve().parents[2] / ".screenshots"
+    shots.mkdir(exist_ok=True)
+    try:
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page.goto(f"http://127.0.0.1:{port}/docs")
+            page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+            text = page.inner_text("body")
+            page.screenshot(path=str(shots / "api-docs.png"), full_page=True)
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert "/api/v1/predictions/{prediction_type}" in text

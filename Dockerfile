@@ -1,0 +1,14 @@
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY cachepolicy cachepolicy
+COPY models models
+COPY tasks tasks
+COPY api api
+COPY cli cli
+COPY bench bench
+COPY celeryconfig.py Procfile ./
+RUN pip install --no-cache-dir . && useradd --create-home chargewatch && mkdir -p /app/artifacts \
+    && chown chargewatch /app/artifacts
+USER chargewatch
+ENV MODEL_DIR=/app/artifacts
