@@ -1,52 +1,120 @@
-"""`make bench` / `make bench-quick`: run every figure in one process, write the report."""
+"""`make bench` / `make bench-quick`: every figure in one run, each next to its baseline,
+written to bench/results/latest.{json,md,png}."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
-from bench import cache_figures
+from bench import cache_figures, hitrate, model_figures, task_figures
 from bench.common import Figure
 from bench.report import write
 from cachepolicy.embedded import RedisProcess
+from models import Predictor
+from models.train import train_all
+from tasks.localstack import LocalStack
+
+Step = Callable[[], Figure | list[Figure]]
 
 
-def plan(quick: bool, server: RedisProcess) -> list[Callable[[], Figure | list[Figure]]]:
-    n = 2_000 if quick else 20_000
-    sizes = [10**4, 10**5] if quick else [10**4, 10**5, 10**6]
+def sizes(quick: bool) -> dict:
+    if quick:
+        return {
+            "n": 1_000,
+            "keys": [10**4, 10**5],
+            "fleet": 20_000,
+            "per_task": 300,
+            "down": 150,
+            "hit_chargers": 20,
+            "hit_duration": 12.0,
+            "hit_scale": 360.0,
+        }
+    return {
+        "n": 5_000,
+        "keys": [10**4, 10**5, 10**6],
+        "fleet": 100_000,
+        "per_task": 1_000,
+        "down": 400,
+        "hit_chargers": 40,
+        "hit_duration": 60.0,
+        "hit_scale": 180.0,
+    }
+
+
+def plan(quick: bool, server: RedisProcess, stack: LocalStack, predictor: Predictor) -> list[Step]:
+    s = sizes(quick)
+    rt = max(100, s["n"] // 10)
     return [
-        lambda: cache_figures.hit_cost(server, n),
-        lambda: cache_figures.invalidation_at_scale(sizes),
-        lambda: cache_figures.breaker_cost(n),
+        lambda: cache_figures.hit_cost(server, s["n"]),
+        lambda: cache_figures.invalidation_at_scale(s["keys"]),
+        lambda: cache_figures.breaker_cost(s["n"]),
         lambda: cache_figures.stampede(server),
+        lambda: model_figures.model_speed(predictor, 10_000 if not quick else 2_000, 50),
+        lambda: task_figures.round_trips(stack, rt),
+        lambda: task_figures.fleet_throughput(stack, s["fleet"], s["per_task"]),
+        lambda: task_figures.redis_down_throughput(stack, s["down"]),
+        lambda: hitrate.hit_rates(
+            stack.settings, s["hit_chargers"], s["hit_duration"], s["hit_scale"]
+        ),
+        lambda: isolation_layout(stack, s["fleet"], rt),
+        lambda: task_figures.memory(stack, s["fleet"]),
     ]
+
+
+def isolation_layout(stack: LocalStack, chargers: int, n: int) -> Figure:
+    """The README's layout: interactive work on a worker of its own."""
+    for proc in list(stack.workers):
+        stack.stop_worker(proc)
+    stack.start_worker("interactive", queues=["interactive"], concurrency=1)
+    stack.start_worker("fleet", queues=["fleet", "bulk"], concurrency=2)
+    return task_figures.isolation(stack, chargers, n)
+
+
+def report_line(figure: Figure) -> str:
+    verdict = {True: "met", False: "MISSED", None: "-"}[figure.met]
+    ratio = f"{figure.ratio:,.2f}x" if figure.ratio is not None else "-"
+    return (
+        f"#{figure.number} {figure.name}: ours {figure.ours:,.2f} {figure.unit}, "
+        f"ratio {ratio}, target {figure.target}: {verdict}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, under a minute")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, about a minute")
     options = parser.parse_args(argv)
     figures: list[Figure] = []
     failures = 0
-    with RedisProcess() as server:
-        for step in plan(options.quick, server):
-            try:
-                produced = step()
-            except Exception:  # a broken figure is reported, the others still run
-                traceback.print_exc()
-                failures += 1
-                continue
-            for figure in produced if isinstance(produced, list) else [produced]:
-                figures.append(figure)
-                print(
-                    f"#{figure.number} {figure.name}: ours {figure.ours:,.2f} {figure.unit}, "
-                    f"ratio {figure.ratio or 0:,.2f}x, target {figure.target}: "
-                    f"{'met' if figure.met else 'MISSED' if figure.met is False else '-'}",
-                    flush=True,
-                )
+    with tempfile.TemporaryDirectory(prefix="chargewatch-bench-") as tmp:
+        folder = Path(tmp)
+        train_all(
+            folder / "models",
+            seed=42,
+            chargers=400 if options.quick else 1000,
+            days=120 if options.quick else 200,
+        )
+        predictor = Predictor.load(folder / "models")
+        stack = LocalStack.start(folder / "models", folder / "logs", fleet_chunk_size=5000)
+        stack.start_worker("all", queues=["interactive", "fleet", "bulk"], concurrency=2)
+        try:
+            with RedisProcess() as server:
+                for step in plan(options.quick, server, stack, predictor):
+                    try:
+                        produced = step()
+                    except Exception:  # a broken figure is reported; the others still run
+                        traceback.print_exc()
+                        failures += 1
+                        continue
+                    for figure in produced if isinstance(produced, list) else [produced]:
+                        figures.append(figure)
+                        print(report_line(figure), flush=True)
+        finally:
+            stack.close()
     mode = "quick" if options.quick else "full"
     report = write(figures, mode, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     print(report.read_text())

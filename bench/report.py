@@ -81,7 +81,14 @@ def write(figures: list[Figure], mode: str, when: str) -> Path:
         "when": when,
         "machine": f"{platform.machine()}, {platform.python_version()}",
     }
-    payload = {"meta": meta, "figures": [f.as_dict() for f in figures]}
+    # Raw latency samples go to the plot, not into the JSON.
+    payload = {
+        "meta": meta,
+        "figures": [
+            {**f.as_dict(), "extra": {k: v for k, v in f.extra.items() if k != "samples"}}
+            for f in figures
+        ],
+    }
     (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2, default=str))
     (RESULTS / "latest.md").write_text(markdown(figures, meta))
     plot(figures, RESULTS / "latest.png")

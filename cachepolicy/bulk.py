@@ -347,10 +347,16 @@ class BulkOperations:
 
     # -- refresh-ahead --------------------------------------------------------------------
     def refresh_candidates(
-        self, prediction_type: str, top: int, min_requests: float, refresh_within: int
+        self,
+        prediction_type: str,
+        top: int,
+        min_requests: float,
+        refresh_within: int,
+        decay: float = 0.5,
     ) -> list[str]:
         """Frequently requested chargers whose entry expires within `refresh_within` seconds
-        (or is gone). Popularity decays by half each call so yesterday's hot chargers cool."""
+        (or is gone). Request counts are multiplied by `decay` each call, so popularity
+        measures recent demand and yesterday's hot chargers cool down."""
         key = popularity_key(prediction_type)
         if not self.core.usable():
             return []
@@ -364,7 +370,7 @@ class BulkOperations:
         ids = [r.decode() if isinstance(r, bytes) else r for r in ranked]
         commands = [("ttl", (self.core.key(prediction_type, cid),), {}) for cid in ids]
         commands += [
-            ("zunionstore", (key, {key: 0.5}), {}),
+            ("zunionstore", (key, {key: decay}), {}),
             ("zremrangebyrank", (key, 0, -(top * 10) - 1), {}),
             ("expire", (key, STATS_TTL_SECONDS), {}),
         ]

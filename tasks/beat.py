@@ -60,9 +60,15 @@ def purge(cache: Any, version: str, steps: int, count: int) -> dict[str, Any]:
 def refresh_type(runtime: Runtime, kind: str) -> int:
     """Recompute hot chargers' predictions of one type before they expire."""
     settings = runtime.settings
-    within = int(settings.ttl_for(kind) * settings.refresh_margin)
+    ttl = settings.ttl_for(kind)
+    # Request counts halve once per TTL: "popular" means requested often within one TTL.
+    decay = 0.5 ** (settings.beat_refresh_interval / ttl)
     candidates = runtime.cache.refresh_candidates(
-        kind, settings.refresh_top_chargers, settings.refresh_min_requests, within
+        kind,
+        settings.refresh_top_chargers,
+        settings.refresh_min_requests,
+        refresh_within=max(1, int(ttl * settings.refresh_margin)),
+        decay=decay,
     )
     metrics = []
     for doc in runtime.cache.get_telemetry_many(candidates):

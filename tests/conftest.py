@@ -13,7 +13,7 @@ from cachepolicy import CacheSettings
 from cachepolicy.embedded import RedisProcess
 from models import Predictor
 from models.train import train_all
-from tests.stack import Stack
+from tests.stack import TEST_OVERRIDES, Stack
 
 
 @pytest.fixture(scope="session")
@@ -78,15 +78,12 @@ def predictor(trained: tuple[Path, dict]) -> Predictor:
 @pytest.fixture(scope="module")
 def stack(trained: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Separate broker and cache servers, so either can fail on its own; one worker."""
-    broker = RedisProcess(persistent=True).start()
-    cache = RedisProcess().start()
-    logs = tmp_path_factory.mktemp("logs")
-    built = Stack(broker, cache, trained[0], logs)
+    built = Stack.start(
+        trained[0], tmp_path_factory.mktemp("logs"), persistent_broker=True, **TEST_OVERRIDES
+    )
     built.start_worker("w1")
     yield built
     built.close()
-    broker.cleanup()
-    cache.cleanup()
 
 
 @pytest.fixture

@@ -1,0 +1,245 @@
+"""Task figures on real workers: hit/miss round trips (2, 3), fleet throughput (4), Redis down
+(6b), isolation (9), memory (10)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import redis
+
+from bench.common import Figure, interleaved, p50, percentile, rate
+from models.simulator import fleet_telemetry
+from tasks.localstack import LocalStack
+
+TYPES = ("failure", "maintenance", "anomaly")
+
+
+def round_trips(stack: LocalStack, n: int) -> list[Figure]:
+    """Figures 2 and 3: a cache-hit and a cache-miss prediction vs a no-op task, same worker."""
+    fleet = fleet_telemetry(n + 1, seed=3)
+    hot = fleet[0]
+    stack.call("tasks.predict_failure", hot["charger_id"], hot)
+    cold = iter(fleet[1:])
+
+    def miss() -> None:
+        charger = next(cold)
+        stack.call("tasks.predict_failure", charger["charger_id"], charger)
+
+    samples = interleaved(
+        {
+            "no-op task": lambda: stack.call("tasks.echo", 1),
+            "cache-hit task": lambda: stack.call("tasks.predict_failure", hot["charger_id"]),
+        },
+        n,
+    )
+    misses = [_timed(miss) for _ in range(min(n, len(fleet) - 1))]
+    noop, hit = p50(samples["no-op task"]), p50(samples["cache-hit task"])
+    return [
+        Figure(
+            2,
+            "cache-hit prediction task vs no-op task, round trip p50",
+            hit,
+            noop,
+            "us",
+            hit / noop,
+            "<= 1.15x",
+            hit / noop <= 1.15,
+            extra={"samples": samples, "p99": {k: percentile(v, 99) for k, v in samples.items()}},
+        ),
+        Figure(
+            3,
+            "cache-miss prediction task vs no-op task, round trip p50",
+            p50(misses),
+            noop,
+            "us",
+            p50(misses) / noop,
+            "report (seed: 50-200 ms per miss)",
+            None,
+            notes=f"a miss costs {p50(misses) / 1000:.1f} ms end to end (model, lock, writes)",
+        ),
+    ]
+
+
+def _timed(call: Any) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1e6
+
+
+def fleet_throughput(stack: LocalStack, chargers: int, per_task_sample: int) -> list[Figure]:
+    """Figure 4: predict_fleet cold and warm vs one task per charger and vs raw SET EX."""
+    fleet = fleet_telemetry(chargers, seed=4)
+    raw = stack.raw_cache()
+    raw.flushdb()
+    started = time.perf_counter()
+    cold = stack.call("tasks.predict_fleet", "failure", fleet, timeout=900)
+    cold_rate = rate(cold["computed"], time.perf_counter() - started)
+    started = time.perf_counter()
+    warm = stack.call("tasks.predict_fleet", "failure", fleet, timeout=900)
+    warm_rate = rate(warm["hits"], time.perf_counter() - started)
+    single = fleet_telemetry(per_task_sample, seed=5)
+    started = time.perf_counter()
+    pending = [
+        stack.app.send_task("tasks.predict_failure", args=[m["charger_id"], m]) for m in single
+    ]
+    for result in pending:
+        result.get(timeout=600)
+    per_task = rate(len(single), time.perf_counter() - started)
+    set_ex = raw_set_ex_rate(raw, chargers, len(_sample_value(raw)))
+    return [
+        Figure(
+            4,
+            f"fleet path, {chargers:,} chargers cold vs one task per charger",
+            cold_rate,
+            per_task,
+            "predictions/s",
+            cold_rate / per_task,
+            ">= 40x",
+            cold_rate / per_task >= 40,
+        ),
+        Figure(
+            4,
+            f"fleet path, {chargers:,} chargers warm vs one task per charger",
+            warm_rate,
+            per_task,
+            "predictions/s",
+            warm_rate / per_task,
+            ">= 40x",
+            warm_rate / per_task >= 40,
+        ),
+        Figure(
+            4,
+            "fleet path cold vs raw pipelined SET EX",
+            cold_rate,
+            set_ex,
+            "predictions/s",
+            cold_rate / set_ex,
+            ">= 0.5x",
+            cold_rate / set_ex >= 0.5,
+            notes="cold includes validation, the model on every charger and telemetry writes",
+        ),
+        Figure(
+            4,
+            "fleet path warm vs raw pipelined SET EX",
+            warm_rate,
+            set_ex,
+            "predictions/s",
+            warm_rate / set_ex,
+            ">= 0.5x",
+            warm_rate / set_ex >= 0.5,
+        ),
+    ]
+
+
+def _sample_value(raw: redis.Redis) -> bytes:
+    key = next(raw.scan_iter(match="prediction:failure:*", count=100))
+    return raw.get(key)
+
+
+def raw_set_ex_rate(raw: redis.Redis, n: int, size: int) -> float:
+    """Baseline: redis-py pipelined SET EX of same-size values, chunks of 5,000."""
+    value = b"x" * size
+    started = time.perf_counter()
+    for start in range(0, n, 5000):
+        pipe = raw.pipeline(transaction=False)
+        for i in range(start, min(n, start + 5000)):
+            pipe.set(f"bench:setex:{i}", value, ex=60)
+        pipe.execute()
+    return rate(n, time.perf_counter() - started)
+
+
+def redis_down_throughput(stack: LocalStack, n: int) -> Figure:
+    """Figure 6b: predictions/s with the cache Redis dead vs with CACHE_ENABLED=false."""
+    dead = stack.settings.model_copy(update={"redis_url": "redis://127.0.0.1:1"})
+    disabled = stack.settings.model_copy(update={"cache_enabled": False})
+    rates = {}
+    for name, settings in (("dead", dead), ("disabled", disabled)):
+        proc = stack.start_worker(f"cache-{name}", settings=settings, queues=[f"q-{name}"])
+        fleet = fleet_telemetry(n, seed=6)
+        started = time.perf_counter()
+        pending = [
+            stack.app.send_task(
+                "tasks.predict_failure", args=[m["charger_id"], m], queue=f"q-{name}"
+            )
+            for m in fleet
+        ]
+        for result in pending:
+            result.get(timeout=600)
+        rates[name] = rate(n, time.perf_counter() - started)
+        stack.stop_worker(proc)
+    ratio = rates["dead"] / rates["disabled"]
+    return Figure(
+        6,
+        "predictions/s with cache Redis dead vs CACHE_ENABLED=false",
+        rates["dead"],
+        rates["disabled"],
+        "predictions/s",
+        ratio,
+        ">= 0.8x",
+        ratio >= 0.8,
+    )
+
+
+def isolation(stack: LocalStack, chargers: int, n: int) -> Figure:
+    """Figure 9: single prediction round trip while a big fleet batch runs vs idle."""
+    hot = fleet_telemetry(1, seed=8)[0]
+    stack.call("tasks.predict_failure", hot["charger_id"], hot)
+    idle = [
+        _timed(lambda: stack.call("tasks.predict_failure", hot["charger_id"])) for _ in range(n)
+    ]
+    fleet = fleet_telemetry(chargers, seed=9)
+    stack.raw_cache().flushdb()
+    stack.call("tasks.predict_failure", hot["charger_id"], hot)
+    job = stack.app.send_task("tasks.predict_fleet", args=["failure", fleet])
+    busy: list[float] = []
+    while not job.ready() and len(busy) < n:
+        busy.append(_timed(lambda: stack.call("tasks.predict_failure", hot["charger_id"])))
+    job.get(timeout=900)
+    ratio = p50(busy) / p50(idle)
+    return Figure(
+        9,
+        f"single prediction p50 during a {chargers:,}-charger fleet batch vs idle",
+        p50(busy),
+        p50(idle),
+        "us",
+        ratio,
+        "<= 1.5x",
+        ratio <= 1.5,
+        notes=f"{len(busy)} round trips sampled while the batch ran",
+        extra={"samples": {"idle": idle, "during fleet": busy}},
+    )
+
+
+def memory(stack: LocalStack, chargers: int) -> Figure:
+    """Figure 10: bytes per cached prediction of each type, and for a whole fleet."""
+    raw = stack.raw_cache()
+    raw.flushdb()
+    sample = fleet_telemetry(1, seed=10)[0]
+    per_type = {}
+    for kind, task in zip(
+        TYPES,
+        ("tasks.predict_failure", "tasks.schedule_maintenance", "tasks.detect_anomaly"),
+        strict=True,
+    ):
+        stack.call(task, sample["charger_id"], sample)
+        per_type[kind] = int(
+            raw.memory_usage(f"prediction:{kind}:v1:{sample['charger_id']}", samples=0)
+        )
+    raw.flushdb()
+    before = raw.info("memory")["used_memory"]
+    stack.call("tasks.predict_fleet", "failure", fleet_telemetry(chargers, seed=11), timeout=900)
+    fleet_bytes = raw.info("memory")["used_memory"] - before
+    return Figure(
+        10,
+        f"memory: failure prediction bytes; {chargers:,}-charger fleet per charger",
+        per_type["failure"],
+        fleet_bytes / chargers,
+        "bytes",
+        None,
+        "report",
+        None,
+        notes=f"per type (MEMORY USAGE): {per_type}; fleet of {chargers:,} with "
+        f"telemetry: {fleet_bytes / 2**20:.1f} MiB",
+        extra={"per_type": per_type, "fleet_bytes": fleet_bytes},
+    )
