@@ -160,8 +160,9 @@ def _windows(p: np.ndarray, now: dt.datetime) -> list[dict[str, str]]:
     """Interquartile range of the failure time under the constant daily hazard implied by p."""
     clipped = np.clip(p, 1e-6, 1 - 1e-6)
     daily = -np.log(1 - clipped) / 30
-    start = np.minimum(-np.log(0.75) / daily, 365.0)
-    end = np.minimum(-np.log(0.25) / daily, 365.0)
+    # Beyond a few years the estimate says "not soon" more than it says when.
+    start = np.minimum(-np.log(0.75) / daily, 2 * 365.0)
+    end = np.minimum(-np.log(0.25) / daily, 5 * 365.0)
     return [
         {
             "start": iso(now + dt.timedelta(days=float(s))),

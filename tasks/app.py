@@ -39,9 +39,13 @@ app = create_app()
 
 @signals.worker_process_init.connect
 def _load_models(**_: Any) -> None:
-    """Each prefork child loads the models once, before its first task."""
+    """Each prefork child uses one OpenMP thread and loads the models once."""
     from celery import current_app
+    from threadpoolctl import threadpool_limits
 
+    # Prefork already runs one child per core: OpenMP threads inside each child would
+    # oversubscribe the CPUs and spin (one prediction then takes 10x longer).
+    threadpool_limits(limits=1)
     runtime = runtime_of(current_app)
     try:
         runtime.load_models()
