@@ -351,7 +351,7 @@ class BulkOperations:
         prediction_type: str,
         top: int,
         min_requests: float,
-        refresh_within: int,
+        refresh_within: float,
         decay: float = 0.5,
     ) -> list[str]:
         """Frequently requested chargers whose entry expires within `refresh_within` seconds
@@ -368,7 +368,7 @@ class BulkOperations:
         if ranked is FAILED or not ranked:
             return []
         ids = [r.decode() if isinstance(r, bytes) else r for r in ranked]
-        commands = [("ttl", (self.core.key(prediction_type, cid),), {}) for cid in ids]
+        commands = [("pttl", (self.core.key(prediction_type, cid),), {}) for cid in ids]
         commands += [
             ("zunionstore", (key, {key: decay}), {}),
             ("zremrangebyrank", (key, 0, -(top * 10) - 1), {}),
@@ -381,7 +381,7 @@ class BulkOperations:
         return [
             cid
             for cid, ttl in zip(ids, ttls, strict=True)
-            if not isinstance(ttl, Exception) and int(ttl) < refresh_within
+            if not isinstance(ttl, Exception) and int(ttl) < refresh_within * 1000
         ]
 
     # -- health snapshot ------------------------------------------------------------------

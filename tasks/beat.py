@@ -67,7 +67,9 @@ def refresh_type(runtime: Runtime, kind: str) -> int:
         kind,
         settings.refresh_top_chargers,
         settings.refresh_min_requests,
-        refresh_within=max(1, int(ttl * settings.refresh_margin)),
+        # Late enough to cost little more than plain TTLs, early enough that two runs
+        # of the job fit before expiry.
+        refresh_within=max(ttl * settings.refresh_margin, 2 * settings.beat_refresh_interval),
         decay=decay,
     )
     metrics = []

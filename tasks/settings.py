@@ -39,7 +39,7 @@ class AppSettings(CacheSettings):
     beat_health_interval: float = Field(30.0, gt=0)
     refresh_top_chargers: int = Field(1000, ge=1)
     refresh_min_requests: float = Field(1.0, ge=0)
-    refresh_margin: float = Field(0.15, gt=0, lt=1)
+    refresh_margin: float = Field(0.02, gt=0, lt=1)
 
     @field_validator("celery_broker_url")
     @classmethod
