@@ -58,11 +58,12 @@ def test_refresh_ahead_renews_hot_chargers_before_expiry(
     stack: Stack, clean_cache: Callable
 ) -> None:
     hot, cold = FLEET[0], FLEET[1]
-    for charger in (hot, cold):
-        stack.call("tasks.predict_failure", charger["charger_id"], charger)
-    for _ in range(5):
-        stack.call("tasks.predict_failure", hot["charger_id"])
+    for _ in range(6):
+        stack.call("tasks.predict_failure", hot["charger_id"], hot)
     raw = stack.raw_cache()
+    # A charger nobody asks for: its entry exists but it has no recorded requests.
+    value = raw.get(f"prediction:failure:v1:{hot['charger_id']}")
+    raw.set(f"prediction:failure:v1:{cold['charger_id']}", value)
     for charger in (hot, cold):
         raw.expire(f"prediction:failure:v1:{charger['charger_id']}", 30)
     before = json.loads(raw.get(f"prediction:failure:v1:{hot['charger_id']}"))
