@@ -354,9 +354,10 @@ class BulkOperations:
         refresh_within: float,
         decay: float = 0.5,
     ) -> list[str]:
-        """Frequently requested chargers whose entry expires within `refresh_within` seconds
-        (or is gone). Request counts are multiplied by `decay` each call, so popularity
-        measures recent demand and yesterday's hot chargers cool down."""
+        """Frequently requested chargers whose live entry expires within `refresh_within` s.
+
+        Request counts are multiplied by `decay` each call, so popularity measures recent
+        demand and yesterday's hot chargers cool down."""
         key = popularity_key(prediction_type)
         if not self.core.usable():
             return []
@@ -381,7 +382,8 @@ class BulkOperations:
         return [
             cid
             for cid, ttl in zip(ids, ttls, strict=True)
-            if not isinstance(ttl, Exception) and int(ttl) < refresh_within * 1000
+            # Only live entries: an invalidated one stays gone until someone asks again.
+            if not isinstance(ttl, Exception) and 0 <= int(ttl) < refresh_within * 1000
         ]
 
     # -- health snapshot ------------------------------------------------------------------
