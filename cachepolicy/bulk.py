@@ -280,11 +280,18 @@ class BulkOperations:
             return None
         return int(replies[0])
 
-    def add_progress(self, job_id: str, total: int = 0, done: int = 0, errors: int = 0) -> None:
+    def start_progress(self, job_id: str, total: int) -> None:
+        """Record a fleet job's size (idempotent: every chunk may say it)."""
+        key = progress_key(job_id)
+        self._pipeline(
+            "set", OTHER, [("hset", (key, "total", total), {}), ("expire", (key, 86_400), {})], 1
+        )
+
+    def add_progress(self, job_id: str, done: int = 0, errors: int = 0) -> None:
         key = progress_key(job_id)
         commands = [
             ("hincrby", (key, name, value), {})
-            for name, value in (("total", total), ("done", done), ("errors", errors))
+            for name, value in (("done", done), ("errors", errors))
             if value
         ]
         if commands:

@@ -93,15 +93,16 @@ def fleet(
 ) -> None:
     """Run a fleet batch and follow its progress."""
     from models.simulator import fleet_telemetry
+    from tasks.client import submit_fleet
 
     validate_type(kind)
     telemetry = read_json(file) if file else fleet_telemetry(chargers, seed=1)
-    celery = celery_app()
-    result = celery.send_task("tasks.predict_fleet", args=[kind, telemetry])
-    with SyncCacheService(settings()) as cache, Progress(console=console) as progress:
+    config = settings()
+    job_id, result = submit_fleet(celery_app(), kind, telemetry, config.fleet_chunk_size)
+    with SyncCacheService(config) as cache, Progress(console=console) as progress:
         bar = progress.add_task(f"{kind} for {len(telemetry):,} chargers", total=len(telemetry))
         while not result.ready():
-            progress.update(bar, completed=cache.progress(result.id).get("done", 0))
+            progress.update(bar, completed=cache.progress(job_id).get("done", 0))
             time.sleep(0.2)
         progress.update(bar, completed=len(telemetry))
     summary = result.get(timeout=5)

@@ -98,7 +98,7 @@ def predict_fleet(self: ChargewatchTask, prediction_type: str, telemetry: Any) -
     job_id = self.request.id
     size = self.app.conf.chargewatch_settings.fleet_chunk_size
     if job_id:
-        self.runtime.cache.add_progress(job_id, total=len(telemetry))
+        self.runtime.cache.start_progress(job_id, len(telemetry))
     if len(telemetry) <= size:
         return merge([run_chunk(self.runtime, prediction_type, telemetry, job_id)])
     parts = group(
@@ -110,10 +110,18 @@ def predict_fleet(self: ChargewatchTask, prediction_type: str, telemetry: Any) -
 
 @app.task(base=ChargewatchTask, bind=True, name="tasks.predict_fleet_chunk")
 def predict_fleet_chunk(
-    self: ChargewatchTask, prediction_type: str, telemetry: list, job_id: str | None = None
+    self: ChargewatchTask,
+    prediction_type: str,
+    telemetry: Any,
+    job_id: str | None = None,
+    total: int | None = None,
 ) -> dict:
-    """One chunk of a fleet job."""
+    """One chunk of a fleet job (`total`: the whole job's size, for progress)."""
     validate_type(prediction_type)
+    if not isinstance(telemetry, list):
+        raise InvalidArguments(f"telemetry must be a list, got {type(telemetry).__name__}")
+    if job_id and total:
+        self.runtime.cache.start_progress(job_id, total)
     return run_chunk(self.runtime, prediction_type, telemetry, job_id)
 
 

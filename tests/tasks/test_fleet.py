@@ -31,6 +31,16 @@ def test_ten_thousand_chargers_cold_then_warm(stack: Stack, clean_cache: Callabl
     assert (warm["hits"], warm["computed"]) == (10_000, 0)
 
 
+def test_client_side_fan_out(stack: Stack, clean_cache: Callable) -> None:
+    from tasks.client import submit_fleet
+
+    job_id, result = submit_fleet(stack.app, "anomaly", FLEET[:5000], chunk_size=1000)
+    summary = result.get(timeout=120)
+    assert (summary["total"], summary["computed"], summary["chunks"]) == (5000, 5000, 5)
+    with SyncCacheService(stack.settings) as cache:
+        assert cache.progress(job_id) == {"total": 5000, "done": 5000}
+
+
 def test_fleet_results_match_single_predictions(stack: Stack, clean_cache: Callable) -> None:
     sample = FLEET[:20]
     stack.call("tasks.predict_fleet", "anomaly", sample)
