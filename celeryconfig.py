@@ -43,7 +43,8 @@ def build(settings: AppSettings) -> dict[str, Any]:
         "task_time_limit": settings.task_time_limit,
         "task_track_started": True,
         "result_expires": settings.result_expires,
-        "result_extended": True,
+        # Not extended: results would carry each task's arguments (a whole fleet chunk).
+        "result_extended": False,
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,
         # Longer than any retry countdown and any task time limit, so nothing runs twice early.

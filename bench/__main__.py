@@ -70,8 +70,8 @@ def isolation_layout(stack: LocalStack, chargers: int, n: int) -> Figure:
     """The README's layout: interactive work on a worker of its own."""
     for proc in list(stack.workers):
         stack.stop_worker(proc)
-    stack.start_worker("interactive", queues=["interactive"], concurrency=1)
-    stack.start_worker("fleet", queues=["fleet", "bulk"], concurrency=2)
+    stack.start_worker("interactive", queues=["interactive"], concurrency=1, loglevel="WARNING")
+    stack.start_worker("fleet", queues=["fleet", "bulk"], concurrency=2, loglevel="WARNING")
     return task_figures.isolation(stack, chargers, n)
 
 
@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         predictor = Predictor.load(folder / "models")
         stack = LocalStack.start(folder / "models", folder / "logs", fleet_chunk_size=5000)
-        stack.start_worker("all", queues=["interactive", "fleet", "bulk"], concurrency=2)
+        stack.start_worker(
+            "all", queues=["interactive", "fleet", "bulk"], concurrency=2, loglevel="WARNING"
+        )
         try:
             with RedisProcess() as server:
                 for step in plan(options.quick, server, stack, predictor):

@@ -175,7 +175,9 @@ def redis_down_throughput(stack: LocalStack, n: int) -> Figure:
     disabled = stack.settings.model_copy(update={"cache_enabled": False})
     rates = {}
     for name, settings in (("dead", dead), ("disabled", disabled)):
-        proc = stack.start_worker(f"cache-{name}", settings=settings, queues=[f"q-{name}"])
+        proc = stack.start_worker(
+            f"cache-{name}", settings=settings, queues=[f"q-{name}"], loglevel="WARNING"
+        )
         fleet = fleet_telemetry(n, seed=6)
         started = time.perf_counter()
         pending = [

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .background import Maintainer
-from .bulk import BulkOperations
 from .connection import REDIS_ERRORS, sync_client
 from .core import FAILED, CacheCore, Validator
+from .housekeeping import Housekeeping
 from .keys import (
     STATS_KEY,
     VERSIONS_KEY,
@@ -33,7 +33,7 @@ class Computed:
     from_cache: bool
 
 
-class SyncCacheService(BulkOperations):
+class SyncCacheService(Housekeeping):
     """Same methods as CacheService, blocking. One instance (one pool) per process."""
 
     def __init__(
