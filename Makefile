@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv run test test-faults lint bench bench-quick train clean
+.PHONY: venv run test test-docker lint bench bench-quick train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ lint: venv
 
 test: venv lint
 	$(PY) -m pytest
+
+# pytest-celery smoke suite (needs a Docker engine; skipped without one).
+test-docker: venv
+	$(PY) -m pytest -p celery -o addopts="" -o testpaths=tests/docker --confcutdir=tests/docker tests/docker
 
 train: venv
 	$(PY) -m models.train

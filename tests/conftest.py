@@ -15,6 +15,9 @@ from models import Predictor
 from models.train import train_all
 from tests.stack import TEST_OVERRIDES, Stack
 
+# The Docker smoke suite runs with pytest-celery's plugin: `make test-docker`.
+collect_ignore = ["docker"]
+
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisProcess]:
