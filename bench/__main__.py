@@ -71,7 +71,9 @@ def isolation_layout(stack: LocalStack, chargers: int, n: int) -> Figure:
     for proc in list(stack.workers):
         stack.stop_worker(proc)
     stack.start_worker("interactive", queues=["interactive"], concurrency=1, loglevel="WARNING")
-    stack.start_worker("fleet", queues=["fleet", "bulk"], concurrency=2, loglevel="WARNING")
+    stack.start_worker(
+        "fleet", queues=["fleet", "bulk"], concurrency=2, loglevel="WARNING", nice=10
+    )
     return task_figures.isolation(stack, chargers, n)
 
 

@@ -94,11 +94,14 @@ def worker(
     queues: Sequence[str] = ("interactive", "fleet", "bulk"),
     concurrency: int = 2,
     loglevel: str = "INFO",
+    nice: int = 0,
     extra: Sequence[str] = (),
 ) -> ManagedProcess:
-    """A worker process. At INFO Celery logs every task's result repr (about 1 ms a task)."""
+    """A worker process. At INFO Celery logs every task's result repr (about 1 ms a task).
+    `nice` lowers its CPU priority (fleet workers sharing a host with interactive ones)."""
     queue_list = ",".join(queues)
-    command = [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q", queue_list]
+    command = ["nice", "-n", str(nice)] if nice else []
+    command += [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q", queue_list]
     command += ["-c", str(concurrency), "-n", f"{name}@%h", "--loglevel", loglevel]
     command += ["--without-mingle", "--without-gossip", *extra]
     return ManagedProcess(command, settings_env(settings), log)

@@ -68,6 +68,7 @@ def test_single_prediction_is_not_delayed_by_a_running_fleet_batch(
 ) -> None:
     """The README's layout: interactive tasks have a worker of their own."""
     stack.start_worker("interactive", queues=["interactive"], concurrency=1)
+    # (the module's w1 worker plays the fleet worker here)
     big = fleet_telemetry(30_000, seed=32)
     fleet_job = stack.app.send_task("tasks.predict_fleet", args=["failure", big])
     time.sleep(1.0)  # let the fleet batch occupy the fleet worker
