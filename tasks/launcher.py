@@ -114,12 +114,18 @@ def beat(settings: AppSettings, log: Path, schedule: Path) -> ManagedProcess:
 
 
 def wait_for_workers(app: Celery, names: Sequence[str], timeout: float = 60.0) -> None:
-    """Block until every named worker answers a ping."""
+    """Block until every named worker answers a ping (broker hiccups are retried)."""
     deadline = time.monotonic() + timeout
     wanted = set(names)
+    last_error: Exception | None = None
     while time.monotonic() < deadline:
-        replies = app.control.ping(timeout=0.5) or []
+        try:
+            replies = app.control.ping(timeout=0.5) or []
+        except Exception as exc:  # a broker connection that died under us: try again
+            last_error = exc
+            time.sleep(0.2)
+            continue
         seen = {node.split("@")[0] for reply in replies for node in reply}
         if wanted <= seen:
             return
-    raise TimeoutError(f"workers {sorted(wanted)} did not answer within {timeout}s")
+    raise TimeoutError(f"workers {sorted(wanted)} did not answer within {timeout}s") from last_error
