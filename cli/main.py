@@ -21,7 +21,7 @@ from tasks.settings import AppSettings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console(width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line
 F = TypeVar("F", bound=Callable[..., Any])
 TYPES = ("failure", "maintenance", "anomaly")
 

@@ -60,5 +60,6 @@ def test_predict_fleet_stats_invalidate(stack: Stack, clean_cache: Callable, tmp
     stats = runner.invoke(app, ["stats"], env=env)
     assert stats.exit_code == 0 and "anomaly" in stats.output
     gone = runner.invoke(app, ["invalidate", charger["charger_id"]], env=env)
-    assert gone.exit_code == 0 and "1 keys deleted" in gone.output
+    # Its anomaly prediction, and the failure one the simulated fleet (same ids) computed.
+    assert gone.exit_code == 0 and "2 keys deleted" in gone.output
     assert not stack.raw_cache().exists(f"prediction:anomaly:v1:{charger['charger_id']}")

@@ -1,0 +1,106 @@
+"""Redis Cluster and Sentinel topologies started by the tests on loopback ports."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from cachepolicy.embedded import RedisProcess, answers, free_port, find_redis_server
+
+
+def redis_cli() -> str:
+    found = shutil.which("redis-cli") or str(Path(find_redis_server()).with_name("redis-cli"))
+    return found
+
+
+class Cluster:
+    """3 masters and 3 replicas, built with `redis-cli --cluster create`."""
+
+    def __init__(self, replicas: int = 1) -> None:
+        self.replicas = replicas
+        self.nodes: list[RedisProcess] = []
+
+    def start(self) -> Cluster:
+        for _ in range(3 * (1 + self.replicas)):
+            node = RedisProcess(
+                free_port(below=50000),
+                args=["--cluster-enabled", "yes", "--cluster-node-timeout", "1500",
+                      "--cluster-config-file", "nodes.conf", "--appendonly", "no"],
+            )
+            # The config file lives in the node's own directory.
+            node.args += ["--cluster-announce-ip", "127.0.0.1"]
+            self.nodes.append(node.start())
+        addresses = [f"127.0.0.1:{n.port}" for n in self.nodes]
+        subprocess.run(
+            [redis_cli(), "--cluster", "create", *addresses, "--cluster-replicas",
+             str(self.replicas), "--cluster-yes"],
+            check=True, capture_output=True, timeout=60,
+        )
+        self.wait_ok()
+        return self
+
+    def wait_ok(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for node in self.nodes:
+                if node.proc and node.proc.poll() is None and answers(node.host, node.port):
+                    info = redis.Redis(port=node.port).execute_command("CLUSTER", "INFO")
+                    text = info.decode() if isinstance(info, bytes) else str(info)
+                    if "cluster_state:ok" in text:
+                        return
+            time.sleep(0.2)
+        raise TimeoutError("cluster never reached state ok")
+
+    @property
+    def url(self) -> str:
+        return self.nodes[0].url
+
+    def master_of(self, key: str) -> RedisProcess:
+        client = redis.RedisCluster(host="127.0.0.1", port=self.nodes[0].port)
+        node = client.get_node_from_key(key)
+        client.close()
+        return next(n for n in self.nodes if n.port == node.port)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.cleanup()
+
+
+class SentinelSetup:
+    """A master, a replica and three sentinels watching them."""
+
+    def __init__(self, name: str = "cache") -> None:
+        self.name = name
+        self.master: RedisProcess | None = None
+        self.replica: RedisProcess | None = None
+        self.sentinels: list[RedisProcess] = []
+
+    def start(self) -> SentinelSetup:
+        self.master = RedisProcess().start()
+        self.replica = RedisProcess(args=["--replicaof", "127.0.0.1", str(self.master.port)]).start()
+        for _ in range(3):
+            port = free_port()
+            sentinel = RedisProcess(port)
+            conf = sentinel.dir / "sentinel.conf"
+            conf.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {sentinel.dir}\n"
+                f"sentinel monitor {self.name} 127.0.0.1 {self.master.port} 2\n"
+                f"sentinel down-after-milliseconds {self.name} 1000\n"
+                f"sentinel failover-timeout {self.name} 3000\n"
+            )
+            sentinel.command = lambda conf=conf: [find_redis_server(), str(conf), "--sentinel"]
+            self.sentinels.append(sentinel.start())
+        return self
+
+    @property
+    def addresses(self) -> str:
+        return ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
+
+    def stop(self) -> None:
+        for server in [*self.sentinels, self.replica, self.master]:
+            if server is not None:
+                server.cleanup()
