@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import cache_figures, hitrate, model_figures, task_figures
+from bench import cache_figures, hitrate, model_figures, scaling, task_figures
 from bench.common import Figure
 from bench.report import write
 from cachepolicy.embedded import RedisProcess
@@ -63,6 +63,7 @@ def plan(quick: bool, server: RedisProcess, stack: LocalStack, predictor: Predic
         ),
         lambda: isolation_layout(stack, s["fleet"], rt),
         lambda: task_figures.memory(stack, s["fleet"]),
+        lambda: scaling.worker_scaling(stack, s["fleet"] // 5),
     ]
 
 

@@ -8,7 +8,7 @@ import os
 import threading
 from typing import Any
 
-from .connection import REDIS_ERRORS, is_transport_fault
+from .connection import REDIS_ERRORS, is_transport_fault, probe
 from .core import CacheCore
 
 logger = logging.getLogger("cachepolicy")
@@ -66,7 +66,7 @@ class Maintainer:
 
     def probe(self) -> bool:
         try:
-            self.client.ping()
+            probe(self.client)
         except REDIS_ERRORS as exc:
             self.core.breaker.probe_failed(f"{type(exc).__name__}: {exc}")
             return False

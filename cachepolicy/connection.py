@@ -21,6 +21,9 @@ from .settings import CacheSettings
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     redis.ConnectionError,
     redis.TimeoutError,
+    # A cluster that lost a master, or whose client has no reachable node left.
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.RedisClusterException,
     ConnectionError,
     TimeoutError,
     OSError,
@@ -31,6 +34,16 @@ REDIS_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, *TRANSPORT_ER
 def is_transport_fault(exc: BaseException) -> bool:
     """Faults of the link to Redis; a full local pool is our own limit, not Redis being down."""
     return isinstance(exc, TRANSPORT_ERRORS) and not isinstance(exc, redis.MaxConnectionsError)
+
+
+def probe(client: Any) -> None:
+    """Raise unless Redis answers. On a cluster, refresh the slot map first (a failover may
+    have promoted a replica) and ping every primary."""
+    if isinstance(client, RedisCluster):
+        client.nodes_manager.initialize()
+        client.ping(target_nodes=RedisCluster.PRIMARIES)
+    else:
+        client.ping()
 
 
 def _retry(settings: CacheSettings, retry_cls: type) -> Any:
@@ -68,7 +81,7 @@ def sync_client(settings: CacheSettings, *, max_connections: int | None = None) 
     options["retry"] = _retry(settings, Retry)
     if settings.redis_cluster:
         options.pop("health_check_interval")
-        return RedisCluster.from_url(settings.redis_url, cluster_error_retry_attempts=1, **options)
+        return RedisCluster.from_url(settings.redis_url, **options)
     if settings.sentinels:
         sentinel = Sentinel(
             settings.sentinels,

@@ -6,6 +6,7 @@ whose result replaces the original task's), and progress is kept in Redis for th
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from celery import chord, group
@@ -48,7 +49,9 @@ def validate_fleet(telemetry: list[Any]) -> tuple[dict[str, tuple[ChargerMetrics
     return valid, errors
 
 
-def run_chunk(runtime: Runtime, kind: str, telemetry: list[Any], job_id: str | None) -> dict:
+def run_chunk(
+    runtime: Runtime, kind: str, telemetry: list[Any], job_id: str | None, worker: str = ""
+) -> dict:
     """Predictions for many chargers: cache first, the model only for the misses."""
     valid, errors = validate_fleet(telemetry)
     ids = list(valid)
@@ -72,13 +75,16 @@ def run_chunk(runtime: Runtime, kind: str, telemetry: list[Any], job_id: str | N
         "computed": len(computed),
         "stored": stored,
         "errors": errors,
+        "worker": worker,
     }
 
 
 def merge(results: list[dict]) -> dict:
     """Sum chunk results; keep at most MAX_REPORTED_ERRORS error entries."""
     merged: dict[str, Any] = {"total": 0, "hits": 0, "computed": 0, "stored": 0, "errors": []}
+    workers: Counter[str] = Counter()
     for part in results:
+        workers[part.get("worker") or "unknown"] += 1
         merged["prediction_type"] = part["prediction_type"]
         for field in ("total", "hits", "computed", "stored"):
             merged[field] += part[field]
@@ -86,6 +92,7 @@ def merge(results: list[dict]) -> dict:
     merged["error_count"] = len(merged["errors"])
     merged["errors"] = merged["errors"][:MAX_REPORTED_ERRORS]
     merged["chunks"] = len(results)
+    merged["workers"] = dict(workers)  # chunks per worker: how the fleet spread
     return merged
 
 
@@ -100,7 +107,9 @@ def predict_fleet(self: ChargewatchTask, prediction_type: str, telemetry: Any) -
     if job_id:
         self.runtime.cache.start_progress(job_id, len(telemetry))
     if len(telemetry) <= size:
-        return merge([run_chunk(self.runtime, prediction_type, telemetry, job_id)])
+        return merge(
+            [run_chunk(self.runtime, prediction_type, telemetry, job_id, self.request.hostname)]
+        )
     parts = group(
         predict_fleet_chunk.s(prediction_type, telemetry[i : i + size], job_id)
         for i in range(0, len(telemetry), size)
@@ -122,7 +131,7 @@ def predict_fleet_chunk(
         raise InvalidArguments(f"telemetry must be a list, got {type(telemetry).__name__}")
     if job_id and total:
         self.runtime.cache.start_progress(job_id, total)
-    return run_chunk(self.runtime, prediction_type, telemetry, job_id)
+    return run_chunk(self.runtime, prediction_type, telemetry, job_id, self.request.hostname)
 
 
 @app.task(base=ChargewatchTask, name="tasks.fleet_summary")

@@ -68,7 +68,14 @@ class LocalStack:
         config = settings or self.settings
         proc = worker(config, self.logs / f"{name}.log", name=name, **options).start()
         self.workers.append(proc)
-        wait_for_workers(self.app, [name])
+        # A worker on another broker answers pings there, not on ours.
+        same_broker = config.celery_broker_url == self.settings.celery_broker_url
+        waiter = self.app if same_broker else create_app(config)
+        try:
+            wait_for_workers(waiter, [name])
+        finally:
+            if waiter is not self.app:
+                waiter.close()
         return proc
 
     def stop_worker(self, proc: ManagedProcess) -> None:

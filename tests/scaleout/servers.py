@@ -9,12 +9,22 @@ from pathlib import Path
 
 import redis
 
-from cachepolicy.embedded import RedisProcess, answers, free_port, find_redis_server
+from cachepolicy.embedded import RedisProcess, answers, find_redis_server, free_port
 
 
 def redis_cli() -> str:
     found = shutil.which("redis-cli") or str(Path(find_redis_server()).with_name("redis-cli"))
     return found
+
+
+def cluster_port(taken: set[int]) -> int:
+    """A free port whose cluster bus port (+10000) is free too and collides with no other."""
+    while True:
+        port = free_port(below=45000)
+        pair = {port, port + 10000}
+        if not pair & taken and not answers("127.0.0.1", port + 10000):
+            taken.update(pair)
+            return port
 
 
 class Cluster:
@@ -25,35 +35,64 @@ class Cluster:
         self.nodes: list[RedisProcess] = []
 
     def start(self) -> Cluster:
+        taken: set[int] = set()
         for _ in range(3 * (1 + self.replicas)):
+            port = cluster_port(taken)
             node = RedisProcess(
-                free_port(below=50000),
-                args=["--cluster-enabled", "yes", "--cluster-node-timeout", "1500",
-                      "--cluster-config-file", "nodes.conf", "--appendonly", "no"],
+                port,
+                args=[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-node-timeout",
+                    "1500",
+                    "--cluster-config-file",
+                    "nodes.conf",
+                    "--appendonly",
+                    "no",
+                    "--cluster-replica-validity-factor",
+                    "0",
+                ],
             )
             # The config file lives in the node's own directory.
             node.args += ["--cluster-announce-ip", "127.0.0.1"]
             self.nodes.append(node.start())
         addresses = [f"127.0.0.1:{n.port}" for n in self.nodes]
         subprocess.run(
-            [redis_cli(), "--cluster", "create", *addresses, "--cluster-replicas",
-             str(self.replicas), "--cluster-yes"],
-            check=True, capture_output=True, timeout=60,
+            [
+                redis_cli(),
+                "--cluster",
+                "create",
+                *addresses,
+                "--cluster-replicas",
+                str(self.replicas),
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
         self.wait_ok()
         return self
 
     def wait_ok(self, timeout: float = 30.0) -> None:
+        """Until every node says the cluster is ok and the replicas are attached."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for node in self.nodes:
-                if node.proc and node.proc.poll() is None and answers(node.host, node.port):
-                    info = redis.Redis(port=node.port).execute_command("CLUSTER", "INFO")
-                    text = info.decode() if isinstance(info, bytes) else str(info)
-                    if "cluster_state:ok" in text:
-                        return
+            if all(self._node_ok(node) for node in self.nodes):
+                return
             time.sleep(0.2)
         raise TimeoutError("cluster never reached state ok")
+
+    def _node_ok(self, node: RedisProcess) -> bool:
+        if node.proc is None or node.proc.poll() is not None:
+            return True  # a node the test killed
+        client = redis.Redis(port=node.port, decode_responses=True)
+        try:
+            ok = "cluster_state:ok" in client.execute_command("CLUSTER", "INFO")
+            replicas = client.execute_command("CLUSTER", "NODES").count("slave")
+        finally:
+            client.close()
+        return ok and replicas >= 3 * self.replicas
 
     @property
     def url(self) -> str:
@@ -81,7 +120,9 @@ class SentinelSetup:
 
     def start(self) -> SentinelSetup:
         self.master = RedisProcess().start()
-        self.replica = RedisProcess(args=["--replicaof", "127.0.0.1", str(self.master.port)]).start()
+        self.replica = RedisProcess(
+            args=["--replicaof", "127.0.0.1", str(self.master.port)]
+        ).start()
         for _ in range(3):
             port = free_port()
             sentinel = RedisProcess(port)

@@ -1,0 +1,72 @@
+"""Many workers sharing broker and cache: the fleet spreads over all of them, counters sum
+every worker, health lists each one, killing one loses no task; RabbitMQ as the broker."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from collections.abc import Callable
+
+import pytest
+
+from cachepolicy import SyncCacheService
+from models.simulator import fleet_telemetry
+from tasks import create_app
+from tasks.client import submit_fleet
+from tests.stack import Stack
+
+FLEET = fleet_telemetry(20_000, seed=101)
+
+
+def test_fleet_spreads_over_every_worker_and_survives_losing_one(
+    stack: Stack, clean_cache: Callable
+) -> None:
+    extra = [stack.start_worker(f"node{i}", queues=["fleet"], concurrency=1) for i in (2, 3)]
+    health = stack.call("tasks.health", timeout=30)
+    names = set(health["checks"]["workers"]["nodes"])
+    assert {"node2", "node3"} <= {n.split("@")[0] for n in names}
+
+    _, result = submit_fleet(stack.app, "failure", FLEET, chunk_size=1000)
+    time.sleep(1.0)
+    extra[0].signal(signal.SIGKILL)  # one host dies mid-batch
+    summary = result.get(timeout=240)  # its unacknowledged chunk comes back to the others
+    assert summary["total"] == 20_000 and summary["error_count"] == 0
+    assert len(summary["workers"]) >= 2  # the chunks spread
+    assert len(stack.raw_cache().keys("prediction:failure:v1:*")) == 20_000  # nothing lost
+    with SyncCacheService(stack.settings) as cache:
+        time.sleep(0.5)
+        counters = cache.health_check()
+    assert counters["misses"] >= 20_000  # every worker process added to the fleet-wide hash
+    stack.workers.remove(extra[0])
+    stack.stop_worker(extra[1])
+
+
+def rabbitmq_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5672), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not rabbitmq_answers(), reason="no RabbitMQ answers on 127.0.0.1:5672")
+def test_rabbitmq_as_the_broker(stack: Stack, clean_cache: Callable) -> None:
+    settings = stack.settings.model_copy(
+        update={"celery_broker_url": "amqp://guest:guest@127.0.0.1:5672//"}
+    )
+    client = create_app(settings)
+    stack.start_worker("rabbit", settings=settings, queues=["cw-rabbit-test"], concurrency=1)
+    try:
+        charger = FLEET[0]
+        first = client.send_task(
+            "tasks.predict_failure", args=[charger["charger_id"], charger], queue="cw-rabbit-test"
+        ).get(timeout=60)
+        second = client.send_task(
+            "tasks.predict_failure", args=[charger["charger_id"]], queue="cw-rabbit-test"
+        ).get(timeout=60)
+        assert first["served_from_cache"] is False and second["served_from_cache"] is True
+    finally:
+        with client.connection_for_write() as conn:
+            conn.default_channel.queue_delete("cw-rabbit-test")
+        client.close()
