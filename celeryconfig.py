@@ -17,6 +17,13 @@ from cachepolicy.settings import load_settings
 from tasks.settings import AppSettings
 
 INTERACTIVE, FLEET, BULK = "interactive", "fleet", "bulk"
+# Periodic jobs: schedule entry -> (task, the setting holding its interval in seconds).
+BEAT_JOBS = {
+    "drain-invalidations": ("tasks.drain_invalidations", "beat_invalidation_interval"),
+    "purge-superseded-versions": ("tasks.purge_superseded_versions", "beat_purge_interval"),
+    "refresh-ahead": ("tasks.refresh_ahead", "beat_refresh_interval"),
+    "health-snapshot": ("tasks.health_snapshot", "beat_health_interval"),
+}
 QUEUE_NAMES = (INTERACTIVE, FLEET, BULK)
 
 
@@ -71,22 +78,8 @@ def build(settings: AppSettings) -> dict[str, Any]:
             "tasks.health_snapshot": {"queue": BULK, "routing_key": BULK},
         },
         "beat_schedule": {
-            "drain-invalidations": {
-                "task": "tasks.drain_invalidations",
-                "schedule": timedelta(seconds=settings.beat_invalidation_interval),
-            },
-            "purge-superseded-versions": {
-                "task": "tasks.purge_superseded_versions",
-                "schedule": timedelta(seconds=settings.beat_purge_interval),
-            },
-            "refresh-ahead": {
-                "task": "tasks.refresh_ahead",
-                "schedule": timedelta(seconds=settings.beat_refresh_interval),
-            },
-            "health-snapshot": {
-                "task": "tasks.health_snapshot",
-                "schedule": timedelta(seconds=settings.beat_health_interval),
-            },
+            name: {"task": task, "schedule": timedelta(seconds=getattr(settings, interval))}
+            for name, (task, interval) in BEAT_JOBS.items()
         },
     }
 

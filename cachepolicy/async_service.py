@@ -100,10 +100,8 @@ class CacheService:
             self.core.on_skipped_write(OTHER)
             return 0
         found = await self._io("get", OTHER, lambda: self._client.zrange(VERSIONS_KEY, 0, -1))
-        versions = {self.core.version}
-        if found is not FAILED:
-            versions.update(v.decode() if isinstance(v, bytes) else v for v in found)
-        return await self._delete(OTHER, all_version_keys(charger_id, sorted(versions)))
+        versions = self.core.versions(None if found is FAILED else found)
+        return await self._delete(OTHER, all_version_keys(charger_id, versions))
 
     async def _delete(self, kind: str, keys: Sequence[str]) -> int:
         if not self.core.usable():

@@ -73,6 +73,17 @@ def client_options(settings: CacheSettings, *, max_connections: int | None = Non
     return options
 
 
+def _master_via_sentinel(settings: CacheSettings, sentinel_cls: type, options: dict) -> Any:
+    """A client that follows the sentinels' current master (sync or asyncio, by class)."""
+    sentinel = sentinel_cls(
+        settings.sentinels,
+        socket_timeout=settings.redis_socket_timeout,
+        socket_connect_timeout=settings.redis_socket_connect_timeout,
+    )
+    options = {k: v for k, v in options.items() if k != "max_connections"}
+    return sentinel.master_for(settings.redis_sentinel_master, db=settings.redis_db, **options)
+
+
 def sync_client(settings: CacheSettings, *, max_connections: int | None = None) -> Any:
     """A blocking client with its own pool; redis-py pools reset themselves after fork."""
     from redis.retry import Retry
@@ -83,13 +94,7 @@ def sync_client(settings: CacheSettings, *, max_connections: int | None = None) 
         options.pop("health_check_interval")
         return RedisCluster.from_url(settings.redis_url, **options)
     if settings.sentinels:
-        sentinel = Sentinel(
-            settings.sentinels,
-            socket_timeout=settings.redis_socket_timeout,
-            socket_connect_timeout=settings.redis_socket_connect_timeout,
-        )
-        options.pop("max_connections")
-        return sentinel.master_for(settings.redis_sentinel_master, db=settings.redis_db, **options)
+        return _master_via_sentinel(settings, Sentinel, options)
     return redis.Redis.from_url(settings.redis_url, db=settings.redis_db, **options)
 
 
@@ -108,11 +113,5 @@ def async_client(settings: CacheSettings, *, max_connections: int | None = None)
     if settings.sentinels:
         from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 
-        sentinel = AsyncSentinel(
-            settings.sentinels,
-            socket_timeout=settings.redis_socket_timeout,
-            socket_connect_timeout=settings.redis_socket_connect_timeout,
-        )
-        options.pop("max_connections")
-        return sentinel.master_for(settings.redis_sentinel_master, db=settings.redis_db, **options)
+        return _master_via_sentinel(settings, AsyncSentinel, options)
     return aioredis.Redis.from_url(settings.redis_url, db=settings.redis_db, **options)

@@ -84,6 +84,12 @@ class CacheCore:
             return override
         return self.settings.ttl_for(prediction_type)
 
+    def versions(self, registered: Iterable[bytes | str] | None) -> list[str]:
+        """Versions that may still have live keys: those registered, and ours."""
+        found = {self.version}
+        found.update(v.decode() if isinstance(v, bytes) else v for v in registered or ())
+        return sorted(found)
+
     # -- state ----------------------------------------------------------------------------
     @property
     def enabled(self) -> bool:

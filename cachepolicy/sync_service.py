@@ -148,12 +148,9 @@ class SyncCacheService(Housekeeping):
     def known_versions(self) -> list[str]:
         """Versions that may still have live keys: the registry plus our own."""
         if not self.core.usable():
-            return [self.core.version]
+            return self.core.versions(None)
         found = self._io("get", OTHER, lambda: self._client.zrange(VERSIONS_KEY, 0, -1))
-        versions = {self.core.version}
-        if found is not FAILED:
-            versions.update(v.decode() if isinstance(v, bytes) else v for v in found)
-        return sorted(versions)
+        return self.core.versions(None if found is FAILED else found)
 
     def health_check(self) -> dict[str, Any]:
         """The seed's cache health block, fleet-wide counters included (one round trip)."""
