@@ -42,6 +42,7 @@ def markdown(figures: list[Figure], meta: dict[str, Any]) -> str:
 def plot(figures: list[Figure], path: Path) -> None:
     """Latency distributions (where samples were kept) and throughput bars."""
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -50,10 +51,14 @@ def plot(figures: list[Figure], path: Path) -> None:
     rates = [f for f in figures if f.unit.endswith("/s")]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     left, right = axes
+    everything = [v for _, samples in dists for values in samples.values() for v in values]
+    if everything:
+        bins = np.logspace(np.log10(max(min(everything), 1)), np.log10(max(everything)), 80)
     for figure, samples in dists:
         for label, values in samples.items():
-            left.hist(values, bins=60, alpha=0.5, label=f"#{figure.number} {label}", log=True)
-    left.set_xlabel("latency (us)")
+            left.hist(values, bins=bins, alpha=0.5, label=f"#{figure.number} {label}")
+    left.set_xscale("log")
+    left.set_xlabel("latency (us, log scale)")
     left.set_title("latency distributions")
     if dists:
         left.legend(fontsize=7)
