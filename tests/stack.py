@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from tasks.localstack import LocalStack
 
 Stack = LocalStack
@@ -14,3 +17,13 @@ TEST_OVERRIDES = {
     "beat_refresh_interval": 1,
     "beat_health_interval": 1,
 }
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0, every: float = 0.02) -> bool:
+    """Poll `condition` until it holds or `timeout` passes; its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return condition()

@@ -8,17 +8,9 @@ from collections.abc import Callable
 from cachepolicy import SyncCacheService
 from cachepolicy.embedded import RedisProcess
 from tests.conftest import build_settings
+from tests.stack import wait_until
 
 RESULT = {"charger_id": "CHG_001", "failure_probability": 0.3}
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def elapsed(call: Callable[[], object]) -> tuple[object, float]:

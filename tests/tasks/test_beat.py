@@ -10,17 +10,9 @@ from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
 from tasks.launcher import beat
 from tests.stack import Stack
+from tests.stack import wait_until as wait_for
 
 FLEET = fleet_telemetry(30, seed=41)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def test_drain_invalidations(stack: Stack, clean_cache: Callable) -> None:
@@ -50,7 +42,7 @@ def test_purge_superseded_versions(stack: Stack, clean_cache: Callable) -> None:
         stack.call("tasks.purge_superseded_versions")
         return False
 
-    assert wait_for(purged, 30)
+    assert wait_for(purged, 30, every=0.2)
     assert len(raw.keys("prediction:failure:v1:*")) == 5
 
 
@@ -101,7 +93,9 @@ def test_real_beat_runs_jobs_and_a_second_beat_adds_no_work(
     ]
     try:
         raw = stack.raw_cache()
-        assert wait_for(lambda: not raw.exists(f"prediction:failure:v1:{FLEET[0]['charger_id']}"))
+        assert wait_for(
+            lambda: not raw.exists(f"prediction:failure:v1:{FLEET[0]['charger_id']}"), 20
+        )
         time.sleep(3)
         with SyncCacheService(stack.settings) as cache:
             runs = cache.job_runs()["drain-invalidations"]
