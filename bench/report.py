@@ -80,6 +80,7 @@ def plot(figures: list[Figure], path: Path) -> None:
 
 
 def write(figures: list[Figure], mode: str, when: str) -> Path:
+    """bench/results/latest.* for a full run, quick.* for a quick one."""
     RESULTS.mkdir(exist_ok=True)
     meta = {
         "mode": mode,
@@ -94,7 +95,8 @@ def write(figures: list[Figure], mode: str, when: str) -> Path:
             for f in figures
         ],
     }
-    (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2, default=str))
-    (RESULTS / "latest.md").write_text(markdown(figures, meta))
-    plot(figures, RESULTS / "latest.png")
-    return RESULTS / "latest.md"
+    stem = "latest" if mode == "full" else "quick"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(payload, indent=2, default=str))
+    (RESULTS / f"{stem}.md").write_text(markdown(figures, meta))
+    plot(figures, RESULTS / f"{stem}.png")
+    return RESULTS / f"{stem}.md"
