@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from celery import Celery
 from fastapi import Depends, FastAPI
 
-from cachepolicy import SyncCacheService, load_settings
+from cachepolicy import ConfigError, SyncCacheService, load_settings
 from tasks import create_app
 from tasks.settings import AppSettings
 
@@ -19,7 +20,13 @@ from .security import require_api_key
 
 def create_api(settings: AppSettings | None = None, celery_app: Celery | None = None) -> FastAPI:
     """Build the API around one settings object (from the environment when not given)."""
-    settings = settings or load_settings(AppSettings)
+    if settings is None:
+        try:
+            settings = load_settings(AppSettings)
+        except ConfigError as exc:
+            # One clear line naming the variable instead of a traceback from uvicorn.
+            print(f"chargewatch: configuration error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
     cache = SyncCacheService(settings)
 
     @asynccontextmanager
