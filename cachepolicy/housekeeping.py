@@ -66,12 +66,6 @@ class Housekeeping(BulkOperations):
             return []
         return [g.decode() if isinstance(g, bytes) else g for g in got]
 
-    def pending_invalidations(self) -> int:
-        if not self.core.usable():
-            return 0
-        got = self._io("get", OTHER, lambda: self._client.llen(PENDING_INVALIDATIONS_KEY))
-        return 0 if got is FAILED else int(got)
-
     # -- job locks, deliveries, progress --------------------------------------------------
     @contextmanager
     def job_run(self, job_name: str, interval: float, max_runtime: float) -> Iterator[bool]:

@@ -38,10 +38,6 @@ class Metrics:
         with self._lock:
             return dict(self._pending)
 
-    def reset(self) -> None:
-        with self._lock:
-            self._pending.clear()
-
 
 def hit_rate(hits: int, misses: int) -> str:
     """The seed's formatting: `75.0%`, `0.0%` when nothing was read."""

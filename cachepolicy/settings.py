@@ -106,15 +106,6 @@ class CacheSettings(BaseSettings):
         }[prediction_type]
 
     @property
-    def max_ttl(self) -> int:
-        return max(
-            self.cache_ttl_failure_prediction,
-            self.cache_ttl_maintenance,
-            self.cache_ttl_anomaly,
-            self.cache_ttl_default,
-        )
-
-    @property
     def sentinels(self) -> list[tuple[str, int]]:
         return parse_sentinels(self.redis_sentinels)
 

@@ -41,10 +41,6 @@ class Runtime:
         return self.predictor
 
     @property
-    def models_loaded(self) -> bool:
-        return self._predictor is not None
-
-    @property
     def cache(self) -> SyncCacheService:
         if self._cache is None:
             with self._lock:
