@@ -28,7 +28,12 @@ def test_fleet_spreads_over_every_worker_and_survives_losing_one(
     assert {"node2", "node3"} <= {n.split("@")[0] for n in names}
 
     _, result = submit_fleet(stack.app, "failure", FLEET, chunk_size=1000)
-    time.sleep(1.0)
+    node2 = next(n for n in names if n.startswith("node2@"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # kill it while it runs a chunk
+        active = stack.app.control.inspect(destination=[node2], timeout=0.5).active() or {}
+        if active.get(node2):
+            break
     extra[0].signal(signal.SIGKILL)  # one host dies mid-batch
     summary = result.get(timeout=240)  # its unacknowledged chunk comes back to the others
     assert summary["total"] == 20_000 and summary["error_count"] == 0
