@@ -118,9 +118,13 @@ class Housekeeping(BulkOperations):
 
     def job_runs(self) -> dict[str, int]:
         """How many times each periodic job really ran (fleet-wide)."""
+        return self._int_hash(JOB_RUNS_KEY)
+
+    def _int_hash(self, key: str) -> dict[str, int]:
+        """A hash of counters as {field: int}; empty when Redis cannot tell."""
         if not self.core.usable():
             return {}
-        got = self._io("get", OTHER, lambda: self._client.hgetall(JOB_RUNS_KEY))
+        got = self._io("get", OTHER, lambda: self._client.hgetall(key))
         if got is FAILED:
             return {}
         return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in got.items()}
@@ -153,13 +157,8 @@ class Housekeeping(BulkOperations):
             self._pipeline("set", OTHER, [*commands, ("expire", (key, 86_400), {})], 1)
 
     def progress(self, job_id: str) -> dict[str, int]:
-        key = progress_key(job_id)
-        if not self.core.usable():
-            return {}
-        got = self._io("get", OTHER, lambda: self._client.hgetall(key))
-        if got is FAILED:
-            return {}
-        return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in got.items()}
+        """A fleet job's total, done and errors."""
+        return self._int_hash(progress_key(job_id))
 
     # -- superseded versions --------------------------------------------------------------
     def purge_version_step(
