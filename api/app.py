@@ -10,7 +10,8 @@ from celery import Celery
 from fastapi import Depends, FastAPI
 
 from cachepolicy import ConfigError, SyncCacheService, load_settings
-from tasks import create_app
+from tasks.config import make_app
+from tasks.progress import FleetProgress
 from tasks.settings import AppSettings
 
 from .docs import mount_docs
@@ -44,8 +45,9 @@ def create_api(settings: AppSettings | None = None, celery_app: Celery | None = 
         "Every endpoint but health needs the X-API-Key header when API_KEY is set.",
     )
     api.state.settings = settings
-    api.state.celery = celery_app or create_app(settings)
+    api.state.celery = celery_app or make_app(settings)
     api.state.cache = cache
+    api.state.progress = FleetProgress(cache.executor)
     mount_docs(api)
     api.include_router(public)
     api.include_router(guarded, dependencies=[Depends(require_api_key)])

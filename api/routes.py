@@ -10,10 +10,10 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from cachepolicy.keys import CHARGER_ID_PATTERN
 from models import ChargerMetrics
+from vocabulary import ID_PATTERN
 
-ID_REGEX = f"^{CHARGER_ID_PATTERN.pattern}$"
+ID_REGEX = f"^{ID_PATTERN}$"
 ChargerId = Annotated[str, Path(pattern=ID_REGEX, max_length=64)]
 TaskId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 HEALTH_TIMEOUT = 3.0
@@ -110,7 +110,7 @@ def task_status(request: Request, task_id: TaskId) -> dict[str, Any]:
         body["result"] = result.result
     elif result.failed():
         body["error"] = {"type": type(result.result).__name__, "message": str(result.result)}
-    progress = request.app.state.cache.progress(task_id)
+    progress = request.app.state.progress.of(task_id)
     if progress:
         body["progress"] = progress
     return body

@@ -67,7 +67,7 @@ def scan_invalidate(client: redis.Redis, charger_id: str) -> int:
 def invalidation_at_scale(sizes: list[int]) -> Figure:
     """Figure 5: invalidate_all_versions vs SCAN-based, at growing keyspaces."""
     rows = []
-    with RedisProcess(args=["--enable-debug-command", "local"]) as server:
+    with RedisProcess(debug=True) as server:
         raw = redis.Redis(host=server.host, port=server.port)
         with SyncCacheService(settings_for(server.url)) as cache:
             for size in sizes:
@@ -77,7 +77,7 @@ def invalidation_at_scale(sizes: list[int]) -> Figure:
                 for i in range(5):
                     for t in ("failure", "maintenance", "anomaly"):
                         cache.set_prediction(t, f"CHG_{i}", VALUE)
-                    cache._maintainer.flush()
+                    cache.flush()
                     started = time.perf_counter()
                     deleted = cache.invalidate_all_versions(f"CHG_{i}")
                     ours.append((time.perf_counter() - started) * 1e6)

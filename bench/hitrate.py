@@ -105,7 +105,7 @@ def hit_rates(settings: AppSettings, chargers: int, duration: float, scale: floa
     for mode in ("plain", "refresh"):
         runtime = Runtime(scaled.model_copy(update={"cache_version": f"bench{mode}"}))
         for m in fleet:
-            runtime.cache.set_telemetry(m["charger_id"], m)
+            runtime.cache.telemetry.set(m["charger_id"], m)
         events = arrivals(list(telemetry), duration, ttls, seed=13)
         results[mode] = Workload(runtime, telemetry, warmup=max(ttls.values())).run(
             events, mode == "refresh", every

@@ -7,13 +7,17 @@ from .errors import (
     InvalidChargerId,
     InvalidKey,
     InvalidPredictionType,
+    InvalidTenantId,
 )
-from .keys import PREDICTION_TYPES
+from .instructions import FAILED, NoValue
+from .operations import Computed, Tagged
+from .protocol import AsyncPredictionCache, PredictionCache
 from .settings import CacheSettings, load_settings
-from .sync_service import Computed, SyncCacheService
+from .sync_service import SyncCacheService
 
 __all__ = [
-    "PREDICTION_TYPES",
+    "FAILED",
+    "AsyncPredictionCache",
     "CacheError",
     "CacheService",
     "CacheSettings",
@@ -22,6 +26,10 @@ __all__ = [
     "InvalidChargerId",
     "InvalidKey",
     "InvalidPredictionType",
+    "InvalidTenantId",
+    "NoValue",
+    "PredictionCache",
     "SyncCacheService",
+    "Tagged",
     "load_settings",
 ]

@@ -1,14 +1,14 @@
 """One daemon thread per cache and process: probes Redis while the breaker is open, and
-flushes counters while it is closed, so recovery never waits for a caller."""
+flushes counters while it is closed, so recovery never waits for a caller (nor for an event
+loop: the asyncio face hands it a small blocking pool of its own)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import threading
-from typing import Any
 
-from .connection import REDIS_ERRORS, is_transport_fault, probe
+from .connection import REDIS_ERRORS, SyncClient, is_transport_fault, probe, queue
 from .core import CacheCore
 
 logger = logging.getLogger("cachepolicy")
@@ -17,7 +17,7 @@ logger = logging.getLogger("cachepolicy")
 class Maintainer:
     """Started lazily on first use (and again in a forked child), stopped by `stop()`."""
 
-    def __init__(self, core: CacheCore, client: Any) -> None:
+    def __init__(self, core: CacheCore, client: SyncClient | None) -> None:
         self.core = core
         self.client = client
         self._thread: threading.Thread | None = None
@@ -26,7 +26,7 @@ class Maintainer:
         self._wake = threading.Event()
 
     def ensure_running(self) -> None:
-        if self._pid == os.getpid() or not self.core.enabled:
+        if self._pid == os.getpid() or self.client is None:
             return
         self._pid = os.getpid()
         self._stop = threading.Event()
@@ -65,6 +65,8 @@ class Maintainer:
             self.probe()
 
     def probe(self) -> bool:
+        if self.client is None:
+            return False
         try:
             probe(self.client)
         except REDIS_ERRORS as exc:
@@ -77,10 +79,12 @@ class Maintainer:
 
     def flush(self) -> bool:
         """Send pending counters; on failure keep them for the next flush."""
+        if self.client is None:
+            return False
         batch = self.core.take_flush()
         try:
             pipe = self.client.pipeline(transaction=False)
-            self.core.queue_flush(pipe, batch)
+            queue(pipe, self.core.flush_commands(batch))
             replies = pipe.execute(raise_on_error=False)
         except REDIS_ERRORS as exc:
             self.core.restore_flush(batch)

@@ -7,15 +7,21 @@ then the circuit breaker takes over.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeAlias
 
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
 from redis.sentinel import Sentinel
 
+from .instructions import Command
 from .settings import CacheSettings
+
+SyncClient: TypeAlias = redis.Redis | RedisCluster
+AsyncClient: TypeAlias = aioredis.Redis | AsyncRedisCluster
 
 # Transport faults trip the breaker; other Redis errors (OOM, WRONGTYPE) are counted only.
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -36,7 +42,13 @@ def is_transport_fault(exc: BaseException) -> bool:
     return isinstance(exc, TRANSPORT_ERRORS) and not isinstance(exc, redis.MaxConnectionsError)
 
 
-def probe(client: Any) -> None:
+def queue(pipe: Any, commands: Iterable[Command]) -> None:
+    """Add commands to a pipeline (blocking or asyncio: both queue without I/O)."""
+    for name, args, kwargs in commands:
+        getattr(pipe, name)(*args, **kwargs)
+
+
+def probe(client: SyncClient) -> None:
     """Raise unless Redis answers. On a cluster, refresh the slot map first (a failover may
     have promoted a replica) and ping every primary."""
     if isinstance(client, RedisCluster):
@@ -46,13 +58,15 @@ def probe(client: Any) -> None:
         client.ping()
 
 
-def _retry(settings: CacheSettings, retry_cls: type) -> Any:
+def _retry(settings: CacheSettings, retry_cls: type[Any]) -> Any:
     # One immediate retry on timeout when asked for; never on a refused connection.
     retries = 1 if settings.redis_retry_on_timeout else 0
     return retry_cls(NoBackoff(), retries, supported_errors=(redis.TimeoutError,))
 
 
-def client_options(settings: CacheSettings, *, max_connections: int | None = None) -> dict:
+def client_options(
+    settings: CacheSettings, *, max_connections: int | None = None
+) -> dict[str, Any]:
     """Keyword arguments shared by every client kind."""
     options: dict[str, Any] = {
         "socket_timeout": settings.redis_socket_timeout,
@@ -73,7 +87,9 @@ def client_options(settings: CacheSettings, *, max_connections: int | None = Non
     return options
 
 
-def _master_via_sentinel(settings: CacheSettings, sentinel_cls: type, options: dict) -> Any:
+def _master_via_sentinel(
+    settings: CacheSettings, sentinel_cls: type[Any], options: dict[str, Any]
+) -> Any:
     """A client that follows the sentinels' current master (sync or asyncio, by class)."""
     sentinel = sentinel_cls(
         settings.sentinels,
@@ -84,7 +100,7 @@ def _master_via_sentinel(settings: CacheSettings, sentinel_cls: type, options: d
     return sentinel.master_for(settings.redis_sentinel_master, db=settings.redis_db, **options)
 
 
-def sync_client(settings: CacheSettings, *, max_connections: int | None = None) -> Any:
+def sync_client(settings: CacheSettings, *, max_connections: int | None = None) -> SyncClient:
     """A blocking client with its own pool; redis-py pools reset themselves after fork."""
     from redis.retry import Retry
 
@@ -94,24 +110,24 @@ def sync_client(settings: CacheSettings, *, max_connections: int | None = None) 
         options.pop("health_check_interval")
         return RedisCluster.from_url(settings.redis_url, **options)
     if settings.sentinels:
-        return _master_via_sentinel(settings, Sentinel, options)
+        master: redis.Redis = _master_via_sentinel(settings, Sentinel, options)
+        return master
     return redis.Redis.from_url(settings.redis_url, db=settings.redis_db, **options)
 
 
-def async_client(settings: CacheSettings, *, max_connections: int | None = None) -> Any:
+def async_client(settings: CacheSettings, *, max_connections: int | None = None) -> AsyncClient:
     """The asyncio twin of `sync_client`."""
     from redis.asyncio.retry import Retry
 
     options = client_options(settings, max_connections=max_connections)
     options["retry"] = _retry(settings, Retry)
     if settings.redis_cluster:
-        from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
-
         options.pop("health_check_interval")
         options.pop("max_connections")
         return AsyncRedisCluster.from_url(settings.redis_url, **options)
     if settings.sentinels:
         from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 
-        return _master_via_sentinel(settings, AsyncSentinel, options)
+        master: aioredis.Redis = _master_via_sentinel(settings, AsyncSentinel, options)
+        return master
     return aioredis.Redis.from_url(settings.redis_url, db=settings.redis_db, **options)

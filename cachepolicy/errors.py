@@ -13,8 +13,12 @@ class InvalidChargerId(CacheError, ValueError):
     """A charger id does not match the contract's pattern; Redis was not touched."""
 
 
+class InvalidTenantId(CacheError, ValueError):
+    """A tenant id does not match the charger-id pattern; Redis was not touched."""
+
+
 class InvalidPredictionType(CacheError, ValueError):
-    """A prediction type is not one of failure, maintenance, anomaly."""
+    """A prediction type is not one of vocabulary.TYPE_NAMES."""
 
 
 class InvalidKey(CacheError, ValueError):

@@ -1,223 +1,184 @@
-"""Housekeeping operations of SyncCacheService: queued invalidations, periodic job runs,
-delivery counts, fleet progress, incremental purge of old versions, refresh-ahead candidates
-and the health snapshot. Like every cache call, they fail open on a Redis fault."""
+"""What beat keeps tidy in the cache: queued invalidations, incremental purges of superseded
+versions and of whole tenants (bounded SCAN steps, cursor kept in Redis, UNLINK), and
+refresh-ahead candidates. Like every cache call they fail open on a Redis fault."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from itertools import islice
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .bulk import BulkOperations, _decode_or_none
-from .codec import encode
-from .core import FAILED
+import orjson
+from redis.cluster import RedisCluster
+
+from .executor import SyncExecutor
+from .instructions import FAILED, Command, command
 from .keys import (
-    HEALTH_SNAPSHOT_KEY,
-    JOB_RUNS_KEY,
     PENDING_INVALIDATIONS_KEY,
+    PURGE_TENANTS_KEY,
     STATS_TTL_SECONDS,
-    delivery_key,
-    job_running_key,
-    job_slot_key,
     parse_prediction_key,
     popularity_key,
-    progress_key,
     purge_cursor_key,
+    scoped_id,
+    split_scoped_id,
+    tenant_pattern,
+    validate_tenant_id,
+    validate_version,
     version_pattern,
 )
-from .locks import new_token, ttl_ms
-from .metrics import OTHER
+from .operations import PredictionOps
 
 
-def _is_version_key(key: bytes | str, version: str) -> bool:
-    parsed = parse_prediction_key(key.decode() if isinstance(key, bytes) else key)
-    return parsed is not None and parsed[1] == version
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
-class Housekeeping(BulkOperations):
-    """Mixed into SyncCacheService after BulkOperations."""
+def rescoped(member: bytes | str) -> str | None:
+    """A scoped id read back from Redis, re-validated (None if it is not one)."""
+    charger, tenant = split_scoped_id(_text(member))
+    try:
+        return scoped_id(charger, tenant)
+    except ValueError:
+        return None
 
-    _release: Any
 
-    # -- queued invalidations -------------------------------------------------------------
-    def queue_invalidations(self, charger_ids: Sequence[str]) -> int:
-        """Append charger ids for the next bulk drain; ids are validated first."""
-        ids = [self.core.charger_id(cid) for cid in charger_ids]
-        if not ids:
+class Housekeeping:
+    """Beat's side of the cache, over the service's executor."""
+
+    def __init__(self, executor: SyncExecutor, ops: PredictionOps) -> None:
+        self._executor = executor
+        self._ops = ops
+        self._core = executor.core
+
+    def _send(self, op: str, *commands: Command) -> list[Any] | None:
+        replies = self._executor.send(op, *commands)
+        return None if replies is FAILED else replies
+
+    # -- queued invalidations ----------------------------------------------------------------
+    def queue_invalidations(
+        self, charger_ids: Sequence[str], *, tenant_id: str | None = None
+    ) -> int:
+        """Queue chargers for the next bulk drain; ids are validated first."""
+        scoped = [scoped_id(cid, tenant_id) for cid in charger_ids]
+        if not scoped:
             return 0
-        replies = self._pipeline(
+        replies = self._send(
             "set",
-            OTHER,
-            [
-                ("rpush", (PENDING_INVALIDATIONS_KEY, *ids), {}),
-                ("expire", (PENDING_INVALIDATIONS_KEY, STATS_TTL_SECONDS), {}),
-            ],
-            1,
+            command("rpush", PENDING_INVALIDATIONS_KEY, *scoped),
+            command("expire", PENDING_INVALIDATIONS_KEY, STATS_TTL_SECONDS),
         )
-        return 0 if replies is FAILED else len(ids)
+        return 0 if replies is None or isinstance(replies[0], Exception) else len(scoped)
 
-    def pop_invalidations(self, limit: int) -> list[str]:
-        if not self.core.usable():
-            return []
-        got = self._io("get", OTHER, lambda: self._client.lpop(PENDING_INVALIDATIONS_KEY, limit))
-        if got is FAILED or not got:
-            return []
-        return [g.decode() if isinstance(g, bytes) else g for g in got]
+    def drain_invalidations(self, limit: int) -> tuple[int, int]:
+        """Invalidate up to `limit` queued chargers, every type and version, in one pipeline;
+        (chargers, keys deleted)."""
+        replies = self._send("get", command("lpop", PENDING_INVALIDATIONS_KEY, limit))
+        popped = [] if replies is None or not replies[0] else replies[0]
+        scoped = list(dict.fromkeys(s for s in map(rescoped, popped) if s is not None))
+        deleted = self._executor.run(self._ops.invalidate_scoped(scoped)) if scoped else 0
+        return len(scoped), deleted
 
-    # -- job locks, deliveries, progress --------------------------------------------------
-    @contextmanager
-    def job_run(self, job_name: str, interval: float, max_runtime: float) -> Iterator[bool]:
-        """Yields True for the one caller that may run this job now, else False.
-
-        One run per schedule slot (wall-clock aligned, so a second beat's send of the same
-        slot is skipped) and never two at once (a run lock released at the end). When Redis
-        is down nobody can coordinate and the job runs: it is idempotent by design.
-        """
-        if not self.core.usable():
-            yield True
-            return
-        slot = int(time.time() // interval)
-        token = new_token()
-        running = job_running_key(job_name)
-        replies = self._pipeline(
-            "set",
-            OTHER,
-            [
-                (
-                    "set",
-                    (job_slot_key(job_name, slot), token),
-                    {"nx": True, "px": ttl_ms(2 * interval)},
-                ),
-                ("set", (running, token), {"nx": True, "px": ttl_ms(max_runtime)}),
-            ],
-            1,
-        )
-        if replies is FAILED:
-            yield True
-            return
-        slot_claimed, run_claimed = (reply is True for reply in replies)
-        if not run_claimed:
-            yield False
-            return
-        try:
-            if slot_claimed:
-                self._pipeline(
-                    "set",
-                    OTHER,
-                    [
-                        ("hincrby", (JOB_RUNS_KEY, job_name, 1), {}),
-                        ("expire", (JOB_RUNS_KEY, STATS_TTL_SECONDS), {}),
-                    ],
-                    1,
-                )
-            yield slot_claimed
-        finally:
-            self._io("set", OTHER, lambda: self._release(keys=[running], args=[token]))
-
-    def job_runs(self) -> dict[str, int]:
-        """How many times each periodic job really ran (fleet-wide)."""
-        return self._int_hash(JOB_RUNS_KEY)
-
-    def _int_hash(self, key: str) -> dict[str, int]:
-        """A hash of counters as {field: int}; empty when Redis cannot tell."""
-        if not self.core.usable():
-            return {}
-        got = self._io("get", OTHER, lambda: self._client.hgetall(key))
-        if got is FAILED:
-            return {}
-        return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in got.items()}
-
-    def count_delivery(self, task_id: str, ttl: int = 86_400) -> int | None:
-        """How many times this task id has started; None when Redis cannot tell."""
-        key = delivery_key(task_id)
-        replies = self._pipeline(
-            "set", OTHER, [("incr", (key,), {}), ("expire", (key, ttl), {})], 1
-        )
-        if replies is FAILED or isinstance(replies[0], Exception):
-            return None
-        return int(replies[0])
-
-    def start_progress(self, job_id: str, total: int) -> None:
-        """Record a fleet job's size (idempotent: every chunk may say it)."""
-        key = progress_key(job_id)
-        self._pipeline(
-            "set", OTHER, [("hset", (key, "total", total), {}), ("expire", (key, 86_400), {})], 1
-        )
-
-    def add_progress(self, job_id: str, done: int = 0, errors: int = 0) -> None:
-        key = progress_key(job_id)
-        commands = [
-            ("hincrby", (key, name, value), {})
-            for name, value in (("done", done), ("errors", errors))
-            if value
+    # -- purges ------------------------------------------------------------------------------
+    def superseded_versions(self) -> list[str]:
+        """Versions other than ours that may still have live keys."""
+        return [
+            v for v in self._executor.run(self._ops.known_versions()) if v != self._core.version
         ]
-        if commands:
-            self._pipeline("set", OTHER, [*commands, ("expire", (key, 86_400), {})], 1)
 
-    def progress(self, job_id: str) -> dict[str, int]:
-        """A fleet job's total, done and errors."""
-        return self._int_hash(progress_key(job_id))
-
-    # -- superseded versions --------------------------------------------------------------
     def purge_version_step(
         self, version: str, count: int = 1000, *, allow_current: bool = False
     ) -> tuple[int, bool]:
         """One bounded SCAN step over a version's keys, UNLINKed; (deleted, finished).
 
-        Purging the version in use needs `allow_current` (an operator's explicit choice).
-        """
-        if version == self.core.version and not allow_current:
+        Purging the version in use needs `allow_current` (an operator's explicit choice)."""
+        if validate_version(version) == self._core.version and not allow_current:
             raise ValueError(f"refusing to purge the current cache version {version!r}")
-        if not self.core.usable():
-            return 0, False
-        step = self._scan_step(version, count)
-        if step is FAILED:
+
+        def ours(parsed: tuple[str, str, str, str | None]) -> bool:
+            return parsed[1] == version
+
+        return self._purge_step(version_pattern(version), version, ours, count)
+
+    def queue_tenant_purge(self, tenant_id: str) -> bool:
+        """Ask beat to delete every prediction of a tenant, all types and versions."""
+        replies = self._send(
+            "set",
+            command("sadd", PURGE_TENANTS_KEY, validate_tenant_id(tenant_id)),
+            command("expire", PURGE_TENANTS_KEY, STATS_TTL_SECONDS),
+        )
+        return replies is not None and not isinstance(replies[0], Exception)
+
+    def tenants_to_purge(self) -> list[str]:
+        replies = self._send("get", command("smembers", PURGE_TENANTS_KEY))
+        found = [] if replies is None or isinstance(replies[0], Exception) else replies[0]
+        return sorted(t for t in map(_text, found) if _is_tenant(t))
+
+    def purge_tenant_step(self, tenant_id: str, count: int = 1000) -> tuple[int, bool]:
+        """One bounded step of a whole-tenant purge; a finished purge leaves the queue."""
+
+        def ours(parsed: tuple[str, str, str, str | None]) -> bool:
+            return parsed[3] == tenant_id
+
+        pattern = tenant_pattern(tenant_id)
+        deleted, finished = self._purge_step(pattern, f"tenant:{tenant_id}", ours, count)
+        if finished:
+            self._send("set", command("srem", PURGE_TENANTS_KEY, tenant_id))
+        return deleted, finished
+
+    def _purge_step(
+        self,
+        pattern: str,
+        scope: str,
+        ours: Callable[[tuple[str, str, str, str | None]], bool],
+        count: int,
+    ) -> tuple[int, bool]:
+        step = self._scan_step(pattern, purge_cursor_key(scope), count)
+        if step is None:
             return 0, False
         found, finished = step
-        # SCAN MATCH is a glob: keep only keys that really are this version's predictions.
-        keys = [k for k in found if _is_version_key(k, version)]
+        # SCAN MATCH is a glob: keep only keys that really are the scope's predictions.
+        keys = [k for k in map(_text, found) if (p := parse_prediction_key(k)) and ours(p)]
         if not keys:
             return 0, finished
-        replies = self._pipeline("invalidate", OTHER, [("unlink", (k,), {}) for k in keys], 1)
-        if replies is FAILED:
+        replies = self._send("invalidate", *(command("unlink", k) for k in keys))
+        if replies is None:
             return 0, False
         return sum(int(r) for r in replies if not isinstance(r, Exception)), finished
 
-    def _scan_step(self, version: str, count: int) -> Any:
-        """(keys, finished) of one SCAN step; the cursor is kept in Redis between runs."""
-        pattern = version_pattern(version)
-        if self.settings.redis_cluster:
-            # Every primary is scanned in turn; there is no single cursor to keep.
-            keys = self._io(
-                "get",
-                OTHER,
-                lambda: list(islice(self._client.scan_iter(match=pattern, count=count), count)),
-            )
-            return FAILED if keys is FAILED else (keys, len(keys) < count)
-        cursor_key = purge_cursor_key(version)
-        stored = self._io("get", OTHER, lambda: self._client.get(cursor_key))
-        cursor = int(stored) if stored not in (None, FAILED) else 0
-        scanned = self._io(
-            "get", OTHER, lambda: self._client.scan(cursor=cursor, match=pattern, count=count)
-        )
-        if scanned is FAILED:
-            return FAILED
-        cursor, keys = scanned
-        finished = int(cursor) == 0
-        if finished:
-            self._io("set", OTHER, lambda: self._client.delete(cursor_key))
+    def _scan_step(
+        self, pattern: str, cursor_key: str, count: int
+    ) -> tuple[list[Any], bool] | None:
+        """(keys, finished) of one SCAN step per node; cursors are kept in Redis between runs
+        (a cluster has one per primary)."""
+        replies = self._send("get", command("get", cursor_key))
+        if replies is None:
+            return None
+        cursors: dict[str, int] = orjson.loads(replies[0]) if replies[0] else {"": 0}
+        found: list[Any] = []
+        after: dict[str, int] = {}
+        for node, cursor in cursors.items():
+            scanned = self._send("get", self._scan(node, cursor, pattern, count))
+            if scanned is None:
+                return None
+            next_cursor, keys = scanned[0]
+            found += keys
+            # A cluster answers {node name: cursor}; a single node an int.
+            nexts = next_cursor if isinstance(next_cursor, dict) else {node: next_cursor}
+            after.update({name: int(c) for name, c in nexts.items() if int(c) != 0})
+        if after:
+            self._send("set", command("set", cursor_key, orjson.dumps(after), ex=STATS_TTL_SECONDS))
         else:
-            self._io(
-                "set", OTHER, lambda: self._client.set(cursor_key, cursor, ex=STATS_TTL_SECONDS)
-            )
-        return keys, finished
+            self._send("set", command("delete", cursor_key))
+        return found, not after
 
-    def superseded_versions(self) -> list[str]:
-        return [v for v in self.known_versions() if v != self.core.version]  # type: ignore[attr-defined]
+    def _scan(self, node: str, cursor: int, pattern: str, count: int) -> Command:
+        client = self._executor.client
+        if isinstance(client, RedisCluster) and node:
+            target = client.get_node(node_name=node)  # type: ignore[no-untyped-call]
+            return command("scan", cursor=cursor, match=pattern, count=count, target_nodes=target)
+        return command("scan", cursor=cursor, match=pattern, count=count)
 
-    # -- refresh-ahead --------------------------------------------------------------------
+    # -- refresh-ahead -----------------------------------------------------------------------
     def refresh_candidates(
         self,
         prediction_type: str,
@@ -226,47 +187,37 @@ class Housekeeping(BulkOperations):
         refresh_within: float,
         decay: float = 0.5,
     ) -> list[str]:
-        """Frequently requested chargers whose live entry expires within `refresh_within` s.
-
-        Request counts are multiplied by `decay` each call, so popularity measures recent
-        demand and yesterday's hot chargers cool down."""
+        """Frequently requested (scoped) chargers whose live entry expires within
+        `refresh_within` s. Request counts are multiplied by `decay` each call, so popularity
+        measures recent demand and yesterday's hot chargers cool down."""
         key = popularity_key(prediction_type)
-        if not self.core.usable():
-            return []
-        ranked = self._io(
-            "get",
-            OTHER,
-            lambda: self._client.zrevrangebyscore(key, "+inf", min_requests, start=0, num=top),
+        replies = self._send(
+            "get", command("zrevrangebyscore", key, "+inf", min_requests, start=0, num=top)
         )
-        if ranked is FAILED or not ranked:
+        if replies is None or isinstance(replies[0], Exception) or not replies[0]:
             return []
-        ids = [r.decode() if isinstance(r, bytes) else r for r in ranked]
-        commands = [("pttl", (self.core.key(prediction_type, cid),), {}) for cid in ids]
-        commands += [
-            ("zunionstore", (key, {key: decay}), {}),
-            ("zremrangebyrank", (key, 0, -(top * 10) - 1), {}),
-            ("expire", (key, STATS_TTL_SECONDS), {}),
-        ]
-        replies = self._pipeline("get", OTHER, commands, 1)
-        if replies is FAILED:
+        members = [s for s in map(rescoped, replies[0]) if s is not None]
+        keys = [self._core.keys.prediction(prediction_type, s) for s in members]
+        replies = self._send(
+            "get",
+            *(command("pttl", k) for k in keys),
+            command("zunionstore", key, {key: decay}),
+            command("zremrangebyrank", key, 0, -(top * 10) - 1),
+            command("expire", key, STATS_TTL_SECONDS),
+        )
+        if replies is None:
             return []
-        ttls = replies[: len(ids)]
         return [
-            cid
-            for cid, ttl in zip(ids, ttls, strict=True)
+            member
+            for member, ttl in zip(members, replies[: len(members)], strict=True)
             # Only live entries: an invalidated one stays gone until someone asks again.
             if not isinstance(ttl, Exception) and 0 <= int(ttl) < refresh_within * 1000
         ]
 
-    # -- health snapshot ------------------------------------------------------------------
-    def store_snapshot(self, snapshot: dict[str, Any], ttl: int) -> bool:
-        if not self.core.usable():
-            return False
-        payload = encode(snapshot)
-        return (
-            self._io("set", OTHER, lambda: self._client.set(HEALTH_SNAPSHOT_KEY, payload, ex=ttl))
-            is True
-        )
 
-    def load_snapshot(self) -> dict[str, Any] | None:
-        return _decode_or_none(self._mget(OTHER, [HEALTH_SNAPSHOT_KEY], counted=False)[0])
+def _is_tenant(value: str) -> bool:
+    try:
+        validate_tenant_id(value)
+    except ValueError:
+        return False
+    return True

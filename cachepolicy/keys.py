@@ -7,9 +7,9 @@ import zlib
 from collections.abc import Iterable
 from typing import Final
 
-from .errors import InvalidChargerId, InvalidKey, InvalidPredictionType
+from vocabulary import ID_REGEX, TYPE_NAMES, dependents
 
-PREDICTION_TYPES: Final = ("failure", "maintenance", "anomaly")
+from .errors import InvalidChargerId, InvalidKey, InvalidPredictionType, InvalidTenantId
 
 PREDICTION_PREFIX: Final = "prediction"
 # Keys the project needs for itself live under "cw:" so they can never collide with predictions.
@@ -18,50 +18,60 @@ STATS_KEY: Final = f"{INTERNAL_PREFIX}:stats"
 VERSIONS_KEY: Final = f"{INTERNAL_PREFIX}:versions"
 LOCK_PREFIX: Final = f"{INTERNAL_PREFIX}:lock"
 TELEMETRY_PREFIX: Final = f"{INTERNAL_PREFIX}:telemetry"
-JOB_LOCK_PREFIX: Final = f"{INTERNAL_PREFIX}:job"
+JOB_PREFIX: Final = f"{INTERNAL_PREFIX}:job"
+JOB_RUNS_KEY: Final = f"{INTERNAL_PREFIX}:job-runs"
 PENDING_INVALIDATIONS_KEY: Final = f"{INTERNAL_PREFIX}:pending-invalidations"
+PURGE_TENANTS_KEY: Final = f"{INTERNAL_PREFIX}:purge-tenants"
 POPULARITY_PREFIX: Final = f"{INTERNAL_PREFIX}:popular"
-HEALTH_SNAPSHOT_KEY: Final = f"{INTERNAL_PREFIX}:health-snapshot"
 
-# Counters and the version registry are refreshed on every flush; the TTL only reaps them
-# once every process of a deployment is gone.
+# Counters and registries are refreshed on every flush; the TTL only reaps them once every
+# process of a deployment is gone.
 STATS_TTL_SECONDS: Final = 30 * 24 * 3600
 TELEMETRY_TTL_SECONDS: Final = 7 * 24 * 3600
+DELIVERY_TTL_SECONDS: Final = 24 * 3600
+PROGRESS_TTL_SECONDS: Final = 24 * 3600
 TELEMETRY_BUCKETS: Final = 256
 
-# Invalidating a type also invalidates the types derived from it.
-DERIVED_TYPES: Final[dict[str, tuple[str, ...]]] = {
-    "failure": ("failure", "maintenance"),
-    "maintenance": ("maintenance",),
-    "anomaly": ("anomaly",),
-}
-
-CHARGER_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 VERSION_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+TOKEN_PATTERN: Final = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 MAX_CUSTOM_KEY_LENGTH: Final = 512
+
+
+# -- validation: nothing reaches a key or a pattern before it passed here ----------------------
+def _shown(value: str) -> str:
+    return value if len(value) <= 40 else value[:40] + "..."
 
 
 def validate_charger_id(charger_id: object) -> str:
     """Return the charger id unchanged, or raise InvalidChargerId naming what is wrong."""
-    if not isinstance(charger_id, str):
-        raise InvalidChargerId(f"charger_id must be a string, got {type(charger_id).__name__}")
-    if CHARGER_ID_PATTERN.fullmatch(charger_id) is None:
-        shown = charger_id if len(charger_id) <= 40 else charger_id[:40] + "..."
-        raise InvalidChargerId(
-            f"charger_id {shown!r} is invalid: expected 1-64 characters of A-Z a-z 0-9 _ . -"
-            " starting with a letter or digit"
-        )
-    return charger_id
+    if isinstance(charger_id, str) and ID_REGEX.fullmatch(charger_id) is not None:
+        return charger_id
+    raise InvalidChargerId(_id_problem("charger_id", charger_id))
+
+
+def validate_tenant_id(tenant_id: object) -> str:
+    """Tenant ids follow the charger-id pattern."""
+    if isinstance(tenant_id, str) and ID_REGEX.fullmatch(tenant_id) is not None:
+        return tenant_id
+    raise InvalidTenantId(_id_problem("tenant_id", tenant_id))
+
+
+def _id_problem(field: str, value: object) -> str:
+    if not isinstance(value, str):
+        return f"{field} must be a string, got {type(value).__name__}"
+    return (
+        f"{field} {_shown(value)!r} is invalid: expected 1-64 characters of A-Z a-z 0-9 _ . -"
+        " starting with a letter or digit"
+    )
 
 
 def validate_type(prediction_type: object) -> str:
     """Return the prediction type, or raise InvalidPredictionType."""
-    if prediction_type not in PREDICTION_TYPES:
-        raise InvalidPredictionType(
-            f"prediction_type {prediction_type!r} is invalid: expected one of "
-            + ", ".join(PREDICTION_TYPES)
-        )
-    return str(prediction_type)
+    if prediction_type in TYPE_NAMES:
+        return str(prediction_type)
+    raise InvalidPredictionType(
+        f"prediction_type {prediction_type!r} is invalid: expected one of " + ", ".join(TYPE_NAMES)
+    )
 
 
 def validate_version(version: object) -> str:
@@ -73,55 +83,13 @@ def validate_version(version: object) -> str:
     return version
 
 
-def prediction_key(prediction_type: str, version: str, charger_id: str) -> str:
-    """`prediction:{type}:{version}:{charger_id}`, after validating every part."""
-    return (
-        f"{PREDICTION_PREFIX}:{validate_type(prediction_type)}:{validate_version(version)}:"
-        f"{validate_charger_id(charger_id)}"
-    )
-
-
-def all_version_keys(charger_id: str, versions: Iterable[str]) -> list[str]:
-    """Every prediction key a charger can have under the given versions."""
-    return [prediction_key(t, v, charger_id) for v in versions for t in PREDICTION_TYPES]
-
-
-def lock_key(key: str) -> str:
-    """The stampede lock guarding one cache key."""
-    return f"{LOCK_PREFIX}:{key}"
-
-
-def telemetry_key(charger_id: str) -> str:
-    """The hash bucket holding a charger's latest telemetry (field = charger id).
-
-    Buckets, not a key per charger: a fleet chunk's telemetry is written with a few hundred
-    HSETs instead of thousands of SETs, and each bucket still carries a TTL.
-    """
-    bucket = zlib.crc32(validate_charger_id(charger_id).encode()) % TELEMETRY_BUCKETS
-    return f"{TELEMETRY_PREFIX}:{bucket:03d}"
-
-
-def job_slot_key(job_name: str, slot: int) -> str:
-    """Claimed by the one run of a periodic job in one schedule slot (duplicate sends skip)."""
-    return f"{JOB_LOCK_PREFIX}:{validate_token(job_name, 'job name')}:slot:{slot}"
-
-
-def job_running_key(job_name: str) -> str:
-    """Held while a periodic job runs, so a slow run never overlaps the next one."""
-    return f"{JOB_LOCK_PREFIX}:{validate_token(job_name, 'job name')}:running"
-
-
-JOB_RUNS_KEY: Final = f"{INTERNAL_PREFIX}:job-runs"
-
-
-def popularity_key(prediction_type: str) -> str:
-    """Sorted set of recently requested chargers for one type (refresh-ahead input)."""
-    return f"{POPULARITY_PREFIX}:{validate_type(prediction_type)}"
-
-
-def stats_field(prediction_type: str, counter: str) -> str:
-    """Field of the fleet-wide stats hash, e.g. `failure:hits`."""
-    return f"{prediction_type}:{counter}"
+def validate_token(token: object, what: str = "id") -> str:
+    """Task and job ids embedded in internal keys: no separators or globs."""
+    if not isinstance(token, str) or TOKEN_PATTERN.fullmatch(token) is None:
+        raise InvalidKey(
+            f"{what} {str(token)[:40]!r} is invalid: expected 1-128 of A-Z a-z 0-9 _ . -"
+        )
+    return token
 
 
 def validate_custom_key(key: object) -> str:
@@ -137,24 +105,123 @@ def validate_custom_key(key: object) -> str:
     return key
 
 
-def parse_prediction_key(key: str) -> tuple[str, str, str] | None:
-    """(type, version, charger_id) of a prediction key, or None for any other key."""
-    parts = key.split(":", 3)
-    if len(parts) != 4 or parts[0] != PREDICTION_PREFIX or parts[1] not in PREDICTION_TYPES:
+# -- prediction keys ---------------------------------------------------------------------------
+def scoped_id(charger_id: object, tenant_id: object = None) -> str:
+    """`charger_id`, or `tenant_id:charger_id` with a tenant: the charger's name in every key,
+    hash field and set member (neither part can hold a colon)."""
+    if tenant_id is None:
+        return validate_charger_id(charger_id)
+    return f"{validate_tenant_id(tenant_id)}:{validate_charger_id(charger_id)}"
+
+
+def split_scoped_id(scoped: str) -> tuple[str, str | None]:
+    """(charger_id, tenant_id) of a scoped id."""
+    tenant, _, charger = scoped.rpartition(":")
+    return charger, tenant or None
+
+
+def prediction_key(
+    prediction_type: str, version: str, charger_id: str, tenant_id: str | None = None
+) -> str:
+    """`prediction:{type}:{version}:{charger_id}`, or with a tenant
+    `prediction:{type}:{version}:{tenant_id}:{charger_id}`, after validating every part."""
+    prefix = f"{PREDICTION_PREFIX}:{validate_type(prediction_type)}:{validate_version(version)}:"
+    return prefix + scoped_id(charger_id, tenant_id)
+
+
+class KeySpace:
+    """Prediction keys of one cache version, with the per-type prefixes built once."""
+
+    __slots__ = ("_prefixes", "version")
+
+    def __init__(self, version: str) -> None:
+        self.version = validate_version(version)
+        self._prefixes = {t: f"{PREDICTION_PREFIX}:{t}:{self.version}:" for t in TYPE_NAMES}
+
+    def prediction(self, prediction_type: str, scoped: str) -> str:
+        """The key of an already scoped (validated) charger id."""
+        try:
+            return self._prefixes[prediction_type] + scoped
+        except KeyError:
+            validate_type(prediction_type)
+            raise
+
+    def invalidated_by(self, prediction_type: str, scoped: str) -> list[str]:
+        """A type and the types derived from it (failure also drops maintenance)."""
+        return [self.prediction(t, scoped) for t in dependents(validate_type(prediction_type))]
+
+
+def all_version_keys(scoped: str, versions: Iterable[str]) -> list[str]:
+    """Every prediction key a (scoped) charger can have under the given versions."""
+    return [
+        f"{PREDICTION_PREFIX}:{t}:{validate_version(v)}:{scoped}"
+        for v in versions
+        for t in TYPE_NAMES
+    ]
+
+
+def parse_prediction_key(key: str) -> tuple[str, str, str, str | None] | None:
+    """(type, version, charger_id, tenant_id) of a prediction key, or None for any other key."""
+    parts = key.split(":")
+    if len(parts) not in (4, 5) or parts[0] != PREDICTION_PREFIX or parts[1] not in TYPE_NAMES:
         return None
-    return parts[1], parts[2], parts[3]
+    tenant = parts[3] if len(parts) == 5 else None
+    return parts[1], parts[2], parts[-1], tenant
 
 
-TOKEN_PATTERN: Final = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+def version_pattern(version: str) -> str:
+    """SCAN MATCH pattern of one version's prediction keys (the version is validated: no globs)."""
+    return f"{PREDICTION_PREFIX}:*:{validate_version(version)}:*"
 
 
-def validate_token(token: object, what: str = "id") -> str:
-    """Task and job ids embedded in internal keys: no separators or globs."""
-    if not isinstance(token, str) or TOKEN_PATTERN.fullmatch(token) is None:
-        raise InvalidKey(
-            f"{what} {str(token)[:40]!r} is invalid: expected 1-128 of A-Z a-z 0-9 _ . -"
-        )
-    return token
+def tenant_pattern(tenant_id: str) -> str:
+    """SCAN MATCH pattern of one tenant's prediction keys, every type and version."""
+    return f"{PREDICTION_PREFIX}:*:*:{validate_tenant_id(tenant_id)}:*"
+
+
+# -- the project's own keys --------------------------------------------------------------------
+def lock_key(key: str) -> str:
+    """The stampede lock guarding one cache key."""
+    return f"{LOCK_PREFIX}:{key}"
+
+
+def telemetry_key(scoped: str) -> str:
+    """The hash bucket holding a charger's latest telemetry (field = the scoped charger id).
+
+    Buckets, not a key per charger: a fleet chunk's telemetry is written with a few hundred
+    HSETs instead of thousands of SETs, and each bucket still carries a TTL.
+    """
+    return f"{TELEMETRY_PREFIX}:{zlib.crc32(scoped.encode()) % TELEMETRY_BUCKETS:03d}"
+
+
+def telemetry_buckets() -> list[str]:
+    """Every telemetry bucket (a whole-tenant purge sweeps them)."""
+    return [f"{TELEMETRY_PREFIX}:{b:03d}" for b in range(TELEMETRY_BUCKETS)]
+
+
+def popularity_key(prediction_type: str) -> str:
+    """Sorted set of recently requested (scoped) chargers for one type (refresh-ahead input)."""
+    return f"{POPULARITY_PREFIX}:{validate_type(prediction_type)}"
+
+
+def stats_field(kind: str, counter: str) -> str:
+    """Field of the fleet-wide stats hash, e.g. `failure:hits`."""
+    return f"{kind}:{counter}"
+
+
+def purge_cursor_key(scope: str) -> str:
+    """Where an incremental purge keeps its SCAN cursor (scope: a version or `tenant:ID`)."""
+    return f"{INTERNAL_PREFIX}:purge-cursor:{scope}"
+
+
+def job_slot_key(job_name: str, slot: int) -> str:
+    """Claimed by the one run of a periodic job in one schedule slot (duplicate sends skip)."""
+    return f"{JOB_PREFIX}:{validate_token(job_name, 'job name')}:slot:{slot}"
+
+
+def job_running_key(job_name: str) -> str:
+    """Held while a periodic job runs, so a slow run never overlaps the next one."""
+    return f"{JOB_PREFIX}:{validate_token(job_name, 'job name')}:running"
 
 
 def delivery_key(task_id: str) -> str:
@@ -165,13 +232,3 @@ def delivery_key(task_id: str) -> str:
 def progress_key(job_id: str) -> str:
     """Progress of a fleet job: total, done, errors."""
     return f"{INTERNAL_PREFIX}:progress:{validate_token(job_id, 'job id')}"
-
-
-def purge_cursor_key(version: str) -> str:
-    """Where the incremental purge of a superseded version keeps its SCAN cursor."""
-    return f"{INTERNAL_PREFIX}:purge-cursor:{validate_version(version)}"
-
-
-def version_pattern(version: str) -> str:
-    """MATCH pattern of one version's prediction keys (the version is validated: no globs)."""
-    return f"{PREDICTION_PREFIX}:*:{validate_version(version)}:*"

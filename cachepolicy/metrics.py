@@ -1,15 +1,28 @@
-"""Per-process hit/miss/error counters, flushed as deltas into one fleet-wide Redis hash."""
+"""Per-process cache counters, flushed as deltas into one fleet-wide Redis hash.
+
+Every prediction read has exactly one outcome (READ_OUTCOMES): served (`hits`), absent
+(`misses`), made by another model or incomplete (`stale`), computed from other telemetry
+(`refreshed`), or lost to a Redis fault or a corrupt value (`read_errors`). Faults on writes are
+`write_errors`. The seed's health block folds them back into hits, misses and errors.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
 from collections.abc import Mapping
+from typing import Final
 
-from .keys import PREDICTION_TYPES, stats_field
+from vocabulary import TYPE_NAMES
 
-COUNTERS = ("hits", "misses", "errors")
-OTHER = "other"  # custom keys read through get()/set()
+from .keys import stats_field
+
+HITS, MISSES, STALE, REFRESHED = "hits", "misses", "stale", "refreshed"
+READ_ERRORS, WRITE_ERRORS = "read_errors", "write_errors"
+READ_OUTCOMES: Final = (HITS, MISSES, STALE, REFRESHED, READ_ERRORS)
+COUNTERS: Final = (*READ_OUTCOMES, WRITE_ERRORS)
+OTHER: Final = "other"  # custom keys read through get()/set(), and the cache's own keys
+KINDS: Final = (*TYPE_NAMES, OTHER)
 
 
 class Metrics:
@@ -45,20 +58,36 @@ def hit_rate(hits: int, misses: int) -> str:
     return f"{(100.0 * hits / total) if total else 0.0:.1f}%"
 
 
+def counters_of(fields: Mapping[str, int], kind: str) -> dict[str, int]:
+    """Every counter of one kind, zero where absent."""
+    return {c: int(fields.get(stats_field(kind, c), 0)) for c in COUNTERS}
+
+
+def seed_block(counters: Mapping[str, int]) -> dict[str, object]:
+    """The seed's hits, misses (every read not served), errors and hit rate."""
+    hits = counters[HITS]
+    misses = sum(counters[c] for c in READ_OUTCOMES if c != HITS)
+    return {
+        "hits": hits,
+        "misses": misses,
+        "errors": counters[READ_ERRORS] + counters[WRITE_ERRORS],
+        "stale": counters[STALE],
+        "refreshed": counters[REFRESHED],
+        "hit_rate": hit_rate(hits, misses),
+    }
+
+
 def summarize(fields: Mapping[str, int]) -> dict[str, object]:
-    """Totals and per-type blocks from `type:counter` fields."""
-    by_type: dict[str, dict[str, object]] = {}
-    totals = dict.fromkeys(COUNTERS, 0)
-    for kind in (*PREDICTION_TYPES, OTHER):
-        block = {c: int(fields.get(stats_field(kind, c), 0)) for c in COUNTERS}
-        for c in COUNTERS:
-            totals[c] += block[c]
-        block_rate = hit_rate(block["hits"], block["misses"])
-        by_type[kind] = {**block, "hit_rate": block_rate}
-    return {**totals, "hit_rate": hit_rate(totals["hits"], totals["misses"]), "by_type": by_type}
+    """Totals in the seed's terms, and the same per kind under `by_type`."""
+    per_kind = {kind: counters_of(fields, kind) for kind in KINDS}
+    totals = {c: sum(block[c] for block in per_kind.values()) for c in COUNTERS}
+    return {
+        **seed_block(totals),
+        "by_type": {kind: seed_block(block) for kind, block in per_kind.items()},
+    }
 
 
-def merge(*sources: Mapping[str, int | str | bytes]) -> dict[str, int]:
+def merge(*sources: Mapping[str, int] | Mapping[bytes, bytes]) -> dict[str, int]:
     """Add counter maps together (Redis returns strings or bytes)."""
     total: Counter[str] = Counter()
     for source in sources:

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vocabulary import PREDICTION_TYPES
+
 from .errors import ConfigError
 from .keys import validate_version
 
@@ -99,11 +101,8 @@ class CacheSettings(BaseSettings):
 
     def ttl_for(self, prediction_type: str) -> int:
         """The TTL policy: seconds a prediction of this type stays cached."""
-        return {
-            "failure": self.cache_ttl_failure_prediction,
-            "maintenance": self.cache_ttl_maintenance,
-            "anomaly": self.cache_ttl_anomaly,
-        }[prediction_type]
+        ttl: int = getattr(self, PREDICTION_TYPES[prediction_type].ttl_setting)
+        return ttl
 
     @property
     def sentinels(self) -> list[tuple[str, int]]:

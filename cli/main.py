@@ -47,9 +47,9 @@ def settings() -> AppSettings:
 
 
 def celery_app() -> Any:
-    from tasks import create_app
+    from tasks.config import make_app
 
-    return create_app(settings())
+    return make_app(settings())
 
 
 def task_name(kind: str) -> str:
@@ -99,10 +99,13 @@ def fleet(
     telemetry = read_json(file) if file else fleet_telemetry(chargers, seed=1)
     config = settings()
     job_id, result = submit_fleet(celery_app(), kind, telemetry, config.fleet_chunk_size)
+    from tasks.progress import FleetProgress
+
     with SyncCacheService(config) as cache, Progress(console=console) as progress:
+        tracker = FleetProgress(cache.executor)
         bar = progress.add_task(f"{kind} for {len(telemetry):,} chargers", total=len(telemetry))
         while not result.ready():
-            progress.update(bar, completed=cache.progress(job_id).get("done", 0))
+            progress.update(bar, completed=tracker.of(job_id).get("done", 0))
             time.sleep(0.2)
         progress.update(bar, completed=len(telemetry))
     summary = result.get(timeout=5)
@@ -131,7 +134,7 @@ def invalidate(
         with SyncCacheService(settings()) as cache, console.status(f"purging {version}"):
             deleted, finished = 0, False
             while not finished:
-                step, finished = cache.purge_version_step(version, allow_current=True)
+                step, finished = cache.housekeeping.purge_version_step(version, allow_current=True)
                 deleted += step
         console.print(f"{deleted} keys of version {version} deleted")
 

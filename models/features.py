@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from .rating import rating_of
 from .schema import ChargerMetrics, ConnectorStatus
 
 RATED_KW = {"AC": 22.0, "DC": 150.0}
@@ -76,7 +77,7 @@ def frame_from_metrics(
 ) -> TelemetryFrame:
     """Columns from validated telemetry; missing optional fields get the type's typical value."""
     now = now or dt.datetime.now(dt.UTC)
-    kinds = [m.charger_type for m in metrics]
+    kinds = [rating_of(m).kind for m in metrics]
     return TelemetryFrame(
         charger_id=np.array([m.charger_id for m in metrics], dtype=object),
         is_dc=np.array([k == "DC" for k in kinds], dtype=float),
@@ -97,15 +98,15 @@ def frame_from_metrics(
         ),
         fan_rpm=np.array(
             [
-                m.fan_rpm if m.fan_rpm is not None else NOMINAL_FAN_RPM[m.charger_type]
-                for m in metrics
+                m.fan_rpm if m.fan_rpm is not None else NOMINAL_FAN_RPM[kind]
+                for m, kind in zip(metrics, kinds, strict=True)
             ],
             dtype=float,
         ),
         grid_voltage=np.array(
             [
-                m.grid_voltage if m.grid_voltage is not None else NOMINAL_VOLTAGE[m.charger_type]
-                for m in metrics
+                m.grid_voltage if m.grid_voltage is not None else NOMINAL_VOLTAGE[kind]
+                for m, kind in zip(metrics, kinds, strict=True)
             ],
             dtype=float,
         ),

@@ -14,13 +14,18 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
+
+from vocabulary import ID_PATTERN, PREDICTION_TYPES
 
 from .errors import InvalidTelemetry
 
-CHARGER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+CHARGER_ID_PATTERN = f"^{ID_PATTERN}$"
 MAX_METADATA_BYTES = 4096
 MAX_ERROR_CODES = 32
+MAX_AC_KW = 44.0  # three-phase 63 A
+MIN_DC_KW = 5.0
 
 
 class ConnectorStatus(StrEnum):
@@ -36,6 +41,10 @@ class ConnectorStatus(StrEnum):
     UNAVAILABLE = "Unavailable"
     FAULTED = "Faulted"
 
+
+CHARGING_STATUSES = frozenset(
+    {ConnectorStatus.CHARGING, ConnectorStatus.SUSPENDED_EV, ConnectorStatus.SUSPENDED_EVSE}
+)
 
 # The seed service's upper-case statuses, mapped onto OCPP.
 STATUS_ALIASES: dict[str, ConnectorStatus] = {
@@ -88,8 +97,10 @@ class ChargerMetrics(BaseModel):
     total_sessions: int = Field(ge=0, le=100_000_000, strict=True)
     last_maintenance: dt.datetime | None = None
     metadata: dict[str, Any] | None = None
+    # The charger's class: its rated power, or its type (see models.rating for the defaults).
+    rated_power_kw: Finite | None = Field(None, gt=0, le=1_000)
+    charger_type: Literal["AC", "DC"] | None = None
     # Optional richer fields; the models fill gaps with typical values.
-    charger_type: Literal["AC", "DC"] = "AC"
     connector_temperature: Finite | None = Field(None, ge=-50, le=200)
     fan_rpm: Finite | None = Field(None, ge=0, le=20_000)
     grid_voltage: Finite | None = Field(None, ge=0, le=1_000)
@@ -117,6 +128,15 @@ class ChargerMetrics(BaseModel):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value
+
+    @model_validator(mode="after")
+    def _plausible_rating(self) -> ChargerMetrics:
+        kw, kind = self.rated_power_kw, self.charger_type
+        if kw is not None and kind == "AC" and kw > MAX_AC_KW:
+            raise ValueError(f"rated_power_kw {kw:g} is not an AC rating (at most {MAX_AC_KW:g})")
+        if kw is not None and kind == "DC" and kw < MIN_DC_KW:
+            raise ValueError(f"rated_power_kw {kw:g} is not a DC rating (at least {MIN_DC_KW:g})")
+        return self
 
     @property
     def error_count(self) -> int:
@@ -201,10 +221,9 @@ class AnomalyResult(BaseModel):
     timestamp: str
 
 
+# Each prediction type's output schema, named in the vocabulary.
 PREDICTION_SCHEMAS: dict[str, type[BaseModel]] = {
-    "failure": FailurePrediction,
-    "maintenance": MaintenanceSchedule,
-    "anomaly": AnomalyResult,
+    name: globals()[kind.schema] for name, kind in PREDICTION_TYPES.items()
 }
 
 

@@ -1,17 +1,5 @@
-"""Celery app and tasks: composes cachepolicy and models. `celery -A tasks worker`."""
+"""The Celery app and tasks: they compose cachepolicy and models.
 
-from . import beat, control, diagnostics, fleet, health, invalidation, predictions
-from .app import app, create_app, runtime_of
-
-__all__ = [
-    "app",
-    "beat",
-    "control",
-    "create_app",
-    "diagnostics",
-    "fleet",
-    "health",
-    "invalidation",
-    "predictions",
-    "runtime_of",
-]
+`celery -A tasks worker` finds the app in `tasks.celery` (Celery's own layout). Importing
+`tasks` itself, or `tasks.client`, loads neither the task modules nor scikit-learn.
+"""

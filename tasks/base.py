@@ -10,7 +10,7 @@ from celery import Task
 
 from models.errors import ModelNotFound
 
-from .app import runtime_of
+from .celery import runtime_of
 from .errors import INPUT_ERRORS, PoisonMessage
 from .runtime import Runtime
 
@@ -56,7 +56,7 @@ class ChargewatchTask(Task):
         info = self.request.delivery_info or {}
         if not info.get("redelivered") or not self.request.id:
             return
-        deliveries = self.runtime.cache.count_delivery(self.request.id)
+        deliveries = self.runtime.deliveries.count(self.request.id)
         limit = self.app.conf.chargewatch_settings.task_max_deliveries
         if deliveries is not None and deliveries >= limit:
             raise PoisonMessage(

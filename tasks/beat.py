@@ -1,60 +1,95 @@
-"""Periodic jobs run by celery beat. Each claims its slot in Redis first, so an overlapping run
-or a second beat's duplicate send does no work twice."""
+"""Periodic jobs run by celery beat. Each claims its schedule slot first (tasks.claims), so an
+overlapping run or a second beat's duplicate send does no work twice. Every job takes an
+optional `slot` naming the slot to claim (operators re-running one, and the tests)."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
-from cachepolicy import PREDICTION_TYPES
-from models import InvalidTelemetry, parse_metrics
-from models.schema import utcnow
+import vocabulary as v
+from cachepolicy.keys import split_scoped_id
+from models import InvalidTelemetry, fingerprint, parse_metrics
+from models.schema import ChargerMetrics, utcnow
 
-from .app import app
 from .base import ChargewatchTask
-from .health import health_report
+from .celery import app
 from .runtime import Runtime
 
-
-def job_run(task: ChargewatchTask, job: str, interval: float) -> AbstractContextManager[bool]:
-    """True for the one run of this job in this schedule slot (see SyncCacheService.job_run)."""
-    limit = task.app.conf.chargewatch_settings.task_time_limit
-    return task.runtime.cache.job_run(job, interval, max_runtime=limit)
+SKIPPED = {"skipped": True}
 
 
-def settings_of(task: ChargewatchTask) -> Any:
-    return task.app.conf.chargewatch_settings
+@contextmanager
+def claimed(
+    task: ChargewatchTask, job: str, interval_setting: str, slot: int | None
+) -> Iterator[bool]:
+    """True for the one run of this job in this schedule slot."""
+    settings = task.app.conf.chargewatch_settings
+    interval = getattr(settings, interval_setting)
+    with task.runtime.claims.run(job, interval, settings.task_time_limit, slot=slot) as mine:
+        yield mine
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.drain_invalidations")
-def drain_invalidations(self: ChargewatchTask, limit: int = 10_000) -> dict:
+@app.task(base=ChargewatchTask, bind=True, name=v.DRAIN_INVALIDATIONS)
+def drain_invalidations(
+    self: ChargewatchTask, limit: int = 10_000, slot: int | None = None
+) -> dict[str, Any]:
     """Invalidate, in one pipeline, the chargers queued since the last run."""
-    with job_run(self, "drain-invalidations", settings_of(self).beat_invalidation_interval) as mine:
+    with claimed(self, "drain-invalidations", "beat_invalidation_interval", slot) as mine:
         if not mine:
-            return {"skipped": True}
-        ids = list(dict.fromkeys(self.runtime.cache.pop_invalidations(limit)))
-        return {"chargers": len(ids), "deleted": self.runtime.cache.invalidate_many(ids)}
+            return SKIPPED
+        chargers, deleted = self.runtime.cache.housekeeping.drain_invalidations(limit)
+        return {"chargers": chargers, "deleted": deleted}
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.purge_superseded_versions")
-def purge_superseded_versions(self: ChargewatchTask, steps: int = 20, count: int = 1000) -> dict:
-    """Delete keys of old cache versions a bounded SCAN step at a time (never blocks Redis)."""
-    with job_run(self, "purge-superseded-versions", settings_of(self).beat_purge_interval) as mine:
+@app.task(base=ChargewatchTask, bind=True, name=v.PURGE)
+def purge_superseded_versions(
+    self: ChargewatchTask, steps: int = 20, count: int = 1000, slot: int | None = None
+) -> dict[str, Any]:
+    """Delete keys of old cache versions and of tenants queued for deletion, a bounded SCAN
+    step at a time (never blocks Redis)."""
+    with claimed(self, "purge", "beat_purge_interval", slot) as mine:
         if not mine:
-            return {"skipped": True}
-        cache = self.runtime.cache
-        return {"versions": {v: purge(cache, v, steps, count) for v in cache.superseded_versions()}}
+            return SKIPPED
+        house = self.runtime.cache.housekeeping
+        return {
+            "versions": {
+                version: repeat(partial(house.purge_version_step, version, count), steps)
+                for version in house.superseded_versions()
+            },
+            "tenants": {
+                tenant: repeat(partial(house.purge_tenant_step, tenant, count), steps)
+                for tenant in house.tenants_to_purge()
+            },
+        }
 
 
-def purge(cache: Any, version: str, steps: int, count: int) -> dict[str, Any]:
-    """Up to `steps` bounded SCAN steps over one superseded version."""
+def repeat(step: Callable[[], tuple[int, bool]], steps: int) -> dict[str, Any]:
+    """Up to `steps` bounded purge steps, until one says it finished."""
     deleted, finished = 0, False
     for _ in range(steps):
-        step_deleted, finished = cache.purge_version_step(version, count)
+        step_deleted, finished = step()
         deleted += step_deleted
         if finished:
             break
     return {"deleted": deleted, "finished": finished}
+
+
+def stored_telemetry(
+    runtime: Runtime, scoped: list[str]
+) -> list[tuple[ChargerMetrics, str | None]]:
+    """Parsed latest telemetry of (scoped) chargers, with their tenants; unusable ones left out."""
+    found = []
+    for sid, doc in zip(scoped, runtime.cache.telemetry.get_scoped(scoped), strict=True):
+        if doc is None:
+            continue
+        try:
+            found.append((parse_metrics(doc), split_scoped_id(sid)[1]))
+        except InvalidTelemetry:
+            continue  # stored before a schema change: wait for fresh telemetry
+    return found
 
 
 def refresh_type(runtime: Runtime, kind: str) -> int:
@@ -63,7 +98,7 @@ def refresh_type(runtime: Runtime, kind: str) -> int:
     ttl = settings.ttl_for(kind)
     # Request counts halve once per TTL: "popular" means requested often within one TTL.
     decay = 0.5 ** (settings.beat_refresh_interval / ttl)
-    candidates = runtime.cache.refresh_candidates(
+    candidates = runtime.cache.housekeeping.refresh_candidates(
         kind,
         settings.refresh_top_chargers,
         settings.refresh_min_requests,
@@ -72,40 +107,36 @@ def refresh_type(runtime: Runtime, kind: str) -> int:
         refresh_within=max(ttl * settings.refresh_margin, 2 * settings.beat_refresh_interval),
         decay=decay,
     )
-    metrics = []
-    for doc in runtime.cache.get_telemetry_many(candidates):
-        if doc is None:
-            continue
-        try:
-            metrics.append(parse_metrics(doc))
-        except InvalidTelemetry:
-            continue  # stored before a schema change: wait for fresh telemetry
-    if not metrics:
-        return 0
+    by_tenant: dict[str | None, list[ChargerMetrics]] = {}
+    for telemetry, tenant in stored_telemetry(runtime, candidates):
+        by_tenant.setdefault(tenant, []).append(telemetry)
+    return sum(refresh_group(runtime, kind, group, t) for t, group in by_tenant.items())
+
+
+def refresh_group(
+    runtime: Runtime, kind: str, metrics: list[ChargerMetrics], tenant_id: str | None
+) -> int:
     ids = [m.charger_id for m in metrics]
-    failures = (
-        runtime.cache.get_many("failure", ids, internal=True) if kind == "maintenance" else None
+    prints = {m.charger_id: fingerprint(m) for m in metrics}
+    source_kind = v.PREDICTION_TYPES[kind].derived_from
+    sources = None
+    if source_kind is not None:
+        sources = runtime.cache.fleet.get_many(
+            source_kind, ids, tenant_id=tenant_id, fingerprints=list(prints.values()), internal=True
+        )
+    predictions = runtime.predictor.predict(kind, metrics, utcnow(), sources)
+    return runtime.cache.fleet.write_many(
+        kind,
+        {p["charger_id"]: p for p in predictions},
+        tenant_id=tenant_id,
+        fingerprints=prints,
     )
-    predictions = runtime.predictor.predict(kind, metrics, utcnow(), failures)
-    return runtime.cache.write_many(kind, {p["charger_id"]: p for p in predictions})
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.refresh_ahead")
-def refresh_ahead(self: ChargewatchTask) -> dict:
+@app.task(base=ChargewatchTask, bind=True, name=v.REFRESH_AHEAD)
+def refresh_ahead(self: ChargewatchTask, slot: int | None = None) -> dict[str, Any]:
     """Keep frequently requested chargers hitting: refresh shortly before expiry."""
-    with job_run(self, "refresh-ahead", settings_of(self).beat_refresh_interval) as mine:
+    with claimed(self, "refresh-ahead", "beat_refresh_interval", slot) as mine:
         if not mine:
-            return {"skipped": True}
-        return {"refreshed": {kind: refresh_type(self.runtime, kind) for kind in PREDICTION_TYPES}}
-
-
-@app.task(base=ChargewatchTask, bind=True, name="tasks.health_snapshot")
-def health_snapshot(self: ChargewatchTask) -> dict:
-    """Store the health report so readers (the API) get it without waiting on workers."""
-    interval = settings_of(self).beat_health_interval
-    with job_run(self, "health-snapshot", interval) as mine:
-        if not mine:
-            return {"skipped": True}
-        report = health_report(self.app, self.runtime)
-        self.runtime.cache.store_snapshot(report, ttl=int(interval * 3) + 1)
-        return report
+            return SKIPPED
+        return {"refreshed": {kind: refresh_type(self.runtime, kind) for kind in v.TYPE_NAMES}}

@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .app import app
+import vocabulary as v
+
 from .base import ChargewatchTask
+from .celery import app
 from .errors import InvalidArguments
 
 MAX_DELAY = 30.0
 
 
-@app.task(base=ChargewatchTask, name="tasks.echo")
+@app.task(base=ChargewatchTask, name=v.ECHO)
 def echo(value: Any = None, delay: float = 0.0) -> Any:
     """Return `value`, after `delay` seconds (at most 30): round-trip cost without any work."""
     if not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY:

@@ -1,6 +1,11 @@
 """Errors raised by the task layer (input errors from cachepolicy and models pass through)."""
 
-from cachepolicy.errors import InvalidChargerId, InvalidKey, InvalidPredictionType
+from cachepolicy.errors import (
+    InvalidChargerId,
+    InvalidKey,
+    InvalidPredictionType,
+    InvalidTenantId,
+)
 from models.errors import InvalidTelemetry
 
 
@@ -23,6 +28,7 @@ class InvalidArguments(TaskError, ValueError):
 # Caller mistakes: fail at once, never retried, logged without a traceback.
 INPUT_ERRORS: tuple[type[Exception], ...] = (
     InvalidChargerId,
+    InvalidTenantId,
     InvalidKey,
     InvalidPredictionType,
     InvalidTelemetry,

@@ -11,12 +11,13 @@ from typing import Any
 
 from celery import chord, group
 
-from cachepolicy.keys import validate_type
-from models import ChargerMetrics, InvalidTelemetry, parse_metrics
+import vocabulary as v
+from cachepolicy.keys import validate_tenant_id, validate_type
+from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
 from models.schema import utcnow
 
-from .app import app
 from .base import ChargewatchTask
+from .celery import app
 from .errors import InvalidArguments
 from .runtime import Runtime
 
@@ -28,7 +29,9 @@ def _charger_id_of(item: Any) -> str | None:
     return value[:64] if isinstance(value, str) else None
 
 
-def validate_fleet(telemetry: list[Any]) -> tuple[dict[str, tuple[ChargerMetrics, Any]], list]:
+def validate_fleet(
+    telemetry: list[Any],
+) -> tuple[dict[str, tuple[ChargerMetrics, Any]], list[dict[str, Any]]]:
     """Valid telemetry by charger (the last one wins) and per-item errors."""
     valid: dict[str, tuple[ChargerMetrics, Any]] = {}
     errors = []
@@ -50,24 +53,38 @@ def validate_fleet(telemetry: list[Any]) -> tuple[dict[str, tuple[ChargerMetrics
 
 
 def run_chunk(
-    runtime: Runtime, kind: str, telemetry: list[Any], job_id: str | None, worker: str = ""
-) -> dict:
-    """Predictions for many chargers: cache first, the model only for the misses."""
+    runtime: Runtime,
+    kind: str,
+    telemetry: list[Any],
+    job_id: str | None,
+    worker: str = "",
+    tenant_id: str | None = None,
+) -> dict[str, Any]:
+    """Predictions for many chargers: cache first (entries from the same material telemetry
+    only), the model for the rest, one pipelined write of predictions and telemetry."""
     valid, errors = validate_fleet(telemetry)
     ids = list(valid)
-    cached = runtime.cache.get_many(kind, ids)
+    prints = {cid: fingerprint(valid[cid][0]) for cid in ids}
+    fleet = runtime.cache.fleet
+    cached = fleet.get_many(kind, ids, tenant_id=tenant_id, fingerprints=list(prints.values()))
     missing = [cid for cid, hit in zip(ids, cached, strict=True) if hit is None]
     metrics = [valid[cid][0] for cid in missing]
-    now = utcnow()
-    failures = runtime.cache.get_many("failure", missing) if kind == "maintenance" else None
-    computed = runtime.predictor.predict(kind, metrics, now, failures)
-    stored = runtime.cache.write_many(
+    source_kind = v.PREDICTION_TYPES[kind].derived_from
+    sources = None
+    if source_kind is not None:
+        sources = fleet.get_many(
+            source_kind, missing, tenant_id=tenant_id, fingerprints=[prints[c] for c in missing]
+        )
+    computed = runtime.predictor.predict(kind, metrics, utcnow(), sources)
+    stored = fleet.write_many(
         kind,
         {p["charger_id"]: p for p in computed},
+        tenant_id=tenant_id,
+        fingerprints=prints,
         telemetry={cid: valid[cid][1] for cid in ids},
     )
     if job_id:
-        runtime.cache.add_progress(job_id, done=len(telemetry), errors=len(errors))
+        runtime.progress.add(job_id, done=len(telemetry), errors=len(errors))
     return {
         "prediction_type": kind,
         "total": len(telemetry),
@@ -79,7 +96,7 @@ def run_chunk(
     }
 
 
-def merge(results: list[dict]) -> dict:
+def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
     """Sum chunk results; keep at most MAX_REPORTED_ERRORS error entries."""
     merged: dict[str, Any] = {"total": 0, "hits": 0, "computed": 0, "stored": 0, "errors": []}
     workers: Counter[str] = Counter()
@@ -96,45 +113,56 @@ def merge(results: list[dict]) -> dict:
     return merged
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.predict_fleet")
-def predict_fleet(self: ChargewatchTask, prediction_type: str, telemetry: Any) -> dict:
-    """Predictions for a whole fleet; large fleets fan out in chunks over the workers."""
+def checked(prediction_type: str, telemetry: Any, tenant_id: str | None) -> list[Any]:
     validate_type(prediction_type)
+    if tenant_id is not None:
+        validate_tenant_id(tenant_id)
     if not isinstance(telemetry, list):
         raise InvalidArguments(f"telemetry must be a list, got {type(telemetry).__name__}")
+    return telemetry
+
+
+@app.task(base=ChargewatchTask, bind=True, name=v.PREDICT_FLEET)
+def predict_fleet(
+    self: ChargewatchTask, prediction_type: str, telemetry: Any, tenant_id: str | None = None
+) -> dict[str, Any]:
+    """Predictions for a whole fleet; large fleets fan out in chunks over the workers."""
+    telemetry = checked(prediction_type, telemetry, tenant_id)
     job_id = self.request.id
     size = self.app.conf.chargewatch_settings.fleet_chunk_size
     if job_id:
-        self.runtime.cache.start_progress(job_id, len(telemetry))
+        self.runtime.progress.start(job_id, len(telemetry))
     if len(telemetry) <= size:
-        return merge(
-            [run_chunk(self.runtime, prediction_type, telemetry, job_id, self.request.hostname)]
+        chunk = run_chunk(
+            self.runtime, prediction_type, telemetry, job_id, self.request.hostname or "", tenant_id
         )
+        return merge([chunk])
     parts = group(
-        predict_fleet_chunk.s(prediction_type, telemetry[i : i + size], job_id)
+        predict_fleet_chunk.s(prediction_type, telemetry[i : i + size], job_id, tenant_id=tenant_id)
         for i in range(0, len(telemetry), size)
     )
     raise self.replace(chord(parts, fleet_summary.s()))
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.predict_fleet_chunk")
+@app.task(base=ChargewatchTask, bind=True, name=v.PREDICT_FLEET_CHUNK)
 def predict_fleet_chunk(
     self: ChargewatchTask,
     prediction_type: str,
     telemetry: Any,
     job_id: str | None = None,
     total: int | None = None,
-) -> dict:
+    tenant_id: str | None = None,
+) -> dict[str, Any]:
     """One chunk of a fleet job (`total`: the whole job's size, for progress)."""
-    validate_type(prediction_type)
-    if not isinstance(telemetry, list):
-        raise InvalidArguments(f"telemetry must be a list, got {type(telemetry).__name__}")
+    telemetry = checked(prediction_type, telemetry, tenant_id)
     if job_id and total:
-        self.runtime.cache.start_progress(job_id, total)
-    return run_chunk(self.runtime, prediction_type, telemetry, job_id, self.request.hostname)
+        self.runtime.progress.start(job_id, total)
+    return run_chunk(
+        self.runtime, prediction_type, telemetry, job_id, self.request.hostname or "", tenant_id
+    )
 
 
-@app.task(base=ChargewatchTask, name="tasks.fleet_summary")
-def fleet_summary(results: list[dict]) -> dict:
+@app.task(base=ChargewatchTask, name=v.FLEET_SUMMARY)
+def fleet_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     """The chord callback: one result for the whole fleet."""
     return merge(results)

@@ -8,8 +8,8 @@ from celery import Celery
 
 from models import ModelError
 
-from .app import app
 from .base import ChargewatchTask
+from .celery import app
 from .runtime import Runtime
 
 INSPECT_TIMEOUT = 0.5

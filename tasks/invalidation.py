@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from cachepolicy.keys import validate_charger_id
+import vocabulary as v
+from cachepolicy.keys import scoped_id, validate_tenant_id
 
-from .app import app
 from .base import ChargewatchTask
+from .celery import app
 from .errors import InvalidArguments
 
 MAX_CHARGERS_PER_CALL = 100_000
 
 
-def charger_list(charger_ids: Any) -> list[str]:
+def charger_list(charger_ids: Any, tenant_id: str | None) -> list[str]:
     """Validate every id before anything is deleted: one bad id rejects the whole call."""
     if not isinstance(charger_ids, list):
         raise InvalidArguments(f"charger_ids must be a list, got {type(charger_ids).__name__}")
@@ -21,28 +22,47 @@ def charger_list(charger_ids: Any) -> list[str]:
         raise InvalidArguments(
             f"{len(charger_ids)} chargers in one call; at most {MAX_CHARGERS_PER_CALL}"
         )
-    return [validate_charger_id(cid) for cid in charger_ids]
+    for cid in charger_ids:
+        scoped_id(cid, tenant_id)
+    return charger_ids
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.invalidate_charger")
-def invalidate_charger(self: ChargewatchTask, charger_id: str) -> dict:
+@app.task(base=ChargewatchTask, bind=True, name=v.INVALIDATE_CHARGER)
+def invalidate_charger(
+    self: ChargewatchTask, charger_id: str, tenant_id: str | None = None
+) -> dict[str, Any]:
     """Delete every cached prediction of one charger, all types and versions."""
-    validate_charger_id(charger_id)
+    scoped_id(charger_id, tenant_id)
+    deleted = self.runtime.cache.invalidate_all_versions(charger_id, tenant_id=tenant_id)
+    return {"charger_id": charger_id, "deleted": deleted}
+
+
+@app.task(base=ChargewatchTask, bind=True, name=v.INVALIDATE_CHARGERS)
+def invalidate_chargers(
+    self: ChargewatchTask, charger_ids: Any, tenant_id: str | None = None
+) -> dict[str, Any]:
+    """Bulk invalidation, pipelined."""
+    ids = charger_list(charger_ids, tenant_id)
     return {
-        "charger_id": charger_id,
-        "deleted": self.runtime.cache.invalidate_all_versions(charger_id),
+        "chargers": len(ids),
+        "deleted": self.runtime.cache.invalidate_many(ids, tenant_id=tenant_id),
     }
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.invalidate_chargers")
-def invalidate_chargers(self: ChargewatchTask, charger_ids: Any) -> dict:
-    """Bulk invalidation, pipelined."""
-    ids = charger_list(charger_ids)
-    return {"chargers": len(ids), "deleted": self.runtime.cache.invalidate_many(ids)}
-
-
-@app.task(base=ChargewatchTask, bind=True, name="tasks.queue_invalidations")
-def queue_invalidations(self: ChargewatchTask, charger_ids: Any) -> dict:
+@app.task(base=ChargewatchTask, bind=True, name=v.QUEUE_INVALIDATIONS)
+def queue_invalidations(
+    self: ChargewatchTask, charger_ids: Any, tenant_id: str | None = None
+) -> dict[str, Any]:
     """Queue chargers for the next bulk drain by beat (cheap for bursts of events)."""
-    ids = charger_list(charger_ids)
-    return {"queued": self.runtime.cache.queue_invalidations(ids)}
+    ids = charger_list(charger_ids, tenant_id)
+    return {"queued": self.runtime.cache.housekeeping.queue_invalidations(ids, tenant_id=tenant_id)}
+
+
+@app.task(base=ChargewatchTask, bind=True, name=v.INVALIDATE_TENANT)
+def invalidate_tenant(self: ChargewatchTask, tenant_id: str) -> dict[str, Any]:
+    """Queue a whole tenant for beat's bounded purge (every type and version)."""
+    validate_tenant_id(tenant_id)
+    return {
+        "tenant_id": tenant_id,
+        "queued": self.runtime.cache.housekeeping.queue_tenant_purge(tenant_id),
+    }

@@ -17,6 +17,8 @@ from pathlib import Path
 from celery import Celery
 from pydantic import SecretStr
 
+from vocabulary import QUEUES
+
 from .settings import AppSettings
 
 
@@ -91,7 +93,7 @@ def worker(
     log: Path,
     *,
     name: str = "worker",
-    queues: Sequence[str] = ("interactive", "fleet", "bulk"),
+    queues: Sequence[str] = QUEUES,
     concurrency: int = 2,
     loglevel: str = "INFO",
     nice: int = 0,

@@ -11,7 +11,7 @@ from celery import Celery
 
 from cachepolicy.embedded import RedisProcess
 
-from .app import create_app
+from .config import make_app
 from .launcher import ManagedProcess, wait_for_workers, worker
 from .settings import AppSettings
 
@@ -49,7 +49,7 @@ class LocalStack:
         self.cache_server = cache
         self.settings = settings
         self.logs = logs
-        self.app: Celery = create_app(settings)
+        self.app: Celery = make_app(settings)
         self.workers: list[ManagedProcess] = []
 
     @classmethod
@@ -57,7 +57,7 @@ class LocalStack:
         cls, model_dir: Path, logs: Path, *, persistent_broker: bool = False, **overrides: Any
     ) -> LocalStack:
         broker = RedisProcess(persistent=persistent_broker).start()
-        cache = RedisProcess(args=["--enable-debug-command", "local"]).start()
+        cache = RedisProcess(debug=True).start()
         settings = local_settings(cache.url, broker.url, model_dir, **overrides)
         return cls(broker, cache, settings, logs)
 
@@ -70,7 +70,7 @@ class LocalStack:
         self.workers.append(proc)
         # A worker on another broker answers pings there, not on ours.
         same_broker = config.celery_broker_url == self.settings.celery_broker_url
-        waiter = self.app if same_broker else create_app(config)
+        waiter = self.app if same_broker else make_app(config)
         try:
             wait_for_workers(waiter, [name])
         finally:
@@ -85,8 +85,8 @@ class LocalStack:
     def raw_cache(self) -> redis.Redis:
         return redis.Redis(host=self.cache_server.host, port=self.cache_server.port)
 
-    def call(self, name: str, *args: Any, timeout: float = 30) -> Any:
-        return self.app.send_task(name, args=list(args)).get(timeout=timeout)
+    def call(self, name: str, *args: Any, timeout: float = 30, **kwargs: Any) -> Any:
+        return self.app.send_task(name, args=list(args), kwargs=kwargs).get(timeout=timeout)
 
     def close(self) -> None:
         for proc in list(self.workers):

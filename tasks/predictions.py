@@ -1,22 +1,31 @@
-"""Single-charger prediction tasks: validate, check the cache, compute once on a miss."""
+"""Single-charger prediction tasks: validate, check the cache, compute once on a miss.
+
+A cached prediction is served when no telemetry is given, or when the given telemetry has the
+material state the prediction was computed from (models.fingerprint); otherwise it is
+recomputed, overwritten and answered with `served_from_cache: false`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from cachepolicy.keys import validate_charger_id
-from models import ChargerMetrics, InvalidTelemetry, parse_metrics
+from cachepolicy import Tagged
+from cachepolicy.keys import scoped_id
+from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
 from models.schema import utcnow
+from vocabulary import PREDICTION_TYPES
 
-from .app import app
 from .base import ChargewatchTask
+from .celery import app
 from .errors import NoTelemetry
 from .runtime import Runtime
 
 
-def resolve_metrics(runtime: Runtime, charger_id: str, metrics: Any) -> ChargerMetrics | None:
+def resolve_metrics(
+    runtime: Runtime, charger_id: str, metrics: Any, tenant_id: str | None
+) -> ChargerMetrics | None:
     """Validate given telemetry (and keep it as the latest); None means use the stored one."""
-    validate_charger_id(charger_id)
+    scoped_id(charger_id, tenant_id)  # both ids validated before anything else
     if metrics is None:
         return None
     parsed = parse_metrics(metrics)
@@ -24,12 +33,12 @@ def resolve_metrics(runtime: Runtime, charger_id: str, metrics: Any) -> ChargerM
         raise InvalidTelemetry(
             f"metrics.charger_id {parsed.charger_id!r} does not match charger_id {charger_id!r}"
         )
-    runtime.cache.set_telemetry(charger_id, parsed.model_dump(mode="json"))
+    runtime.cache.telemetry.set(charger_id, parsed.model_dump(mode="json"), tenant_id=tenant_id)
     return parsed
 
 
-def stored_metrics(runtime: Runtime, charger_id: str) -> ChargerMetrics:
-    doc = runtime.cache.get_telemetry(charger_id)
+def stored_metrics(runtime: Runtime, charger_id: str, tenant_id: str | None) -> ChargerMetrics:
+    doc = runtime.cache.telemetry.get(charger_id, tenant_id=tenant_id)
     if doc is None:
         raise NoTelemetry(
             f"no telemetry stored for charger {charger_id!r} (or the cache is unreachable): "
@@ -38,38 +47,65 @@ def stored_metrics(runtime: Runtime, charger_id: str) -> ChargerMetrics:
     return parse_metrics(doc)
 
 
-def predict(runtime: Runtime, kind: str, charger_id: str, metrics: Any) -> dict[str, Any]:
+def compute(
+    runtime: Runtime, kind: str, telemetry: ChargerMetrics, tenant_id: str | None
+) -> dict[str, Any]:
+    """One fresh prediction; a derived type (maintenance) reads its source prediction from the
+    cache when it was computed from the same telemetry, and computes and stores it otherwise."""
+    now = utcnow()
+    source_kind = PREDICTION_TYPES[kind].derived_from
+    sources = None
+    if source_kind is not None:
+        cid, fp = telemetry.charger_id, fingerprint(telemetry)
+        source = runtime.cache.get_prediction(source_kind, cid, tenant_id=tenant_id, fingerprint=fp)
+        if source is None:
+            source = runtime.predictor.predict(source_kind, [telemetry], now)[0]
+            runtime.cache.set_prediction(
+                source_kind, cid, source, tenant_id=tenant_id, fingerprint=fp
+            )
+        sources = [source]
+    return runtime.predictor.predict(kind, [telemetry], now, sources)[0]
+
+
+def predict(
+    runtime: Runtime, kind: str, charger_id: str, metrics: Any, tenant_id: str | None = None
+) -> dict[str, Any]:
     """The cached prediction, or one computed once across workers and stored with its TTL."""
-    given = resolve_metrics(runtime, charger_id, metrics)
+    given = resolve_metrics(runtime, charger_id, metrics, tenant_id)
 
-    def compute() -> dict[str, Any]:
-        telemetry = given or stored_metrics(runtime, charger_id)
-        if kind != "maintenance":
-            return runtime.predictor.predict(kind, [telemetry], utcnow())[0]
-        # Maintenance derives from the failure prediction, the cached one when there is one.
-        failure = runtime.cache.get_prediction("failure", charger_id)
-        if failure is None:
-            failure = runtime.predictor.predict("failure", [telemetry], utcnow())[0]
-            runtime.cache.set_prediction("failure", charger_id, failure)
-        return runtime.predictor.predict("maintenance", [telemetry], utcnow(), [failure])[0]
+    def fresh() -> Tagged:
+        telemetry = given or stored_metrics(runtime, charger_id, tenant_id)
+        return Tagged(compute(runtime, kind, telemetry, tenant_id), fingerprint(telemetry))
 
-    result = runtime.cache.get_or_compute(kind, charger_id, compute)
+    result = runtime.cache.get_or_compute(
+        kind,
+        charger_id,
+        fresh,
+        tenant_id=tenant_id,
+        fingerprint=None if given is None else fingerprint(given),
+    )
     return {**result.value, "served_from_cache": result.from_cache}
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.predict_failure")
-def predict_failure(self: ChargewatchTask, charger_id: str, metrics: Any = None) -> dict:
+@app.task(base=ChargewatchTask, bind=True, name=PREDICTION_TYPES["failure"].task)
+def predict_failure(
+    self: ChargewatchTask, charger_id: str, metrics: Any = None, tenant_id: str | None = None
+) -> dict[str, Any]:
     """Probability of a failure within 30 days, from cache when fresh."""
-    return predict(self.runtime, "failure", charger_id, metrics)
+    return predict(self.runtime, "failure", charger_id, metrics, tenant_id)
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.schedule_maintenance")
-def schedule_maintenance(self: ChargewatchTask, charger_id: str, metrics: Any = None) -> dict:
+@app.task(base=ChargewatchTask, bind=True, name=PREDICTION_TYPES["maintenance"].task)
+def schedule_maintenance(
+    self: ChargewatchTask, charger_id: str, metrics: Any = None, tenant_id: str | None = None
+) -> dict[str, Any]:
     """Maintenance plan derived from the failure prediction."""
-    return predict(self.runtime, "maintenance", charger_id, metrics)
+    return predict(self.runtime, "maintenance", charger_id, metrics, tenant_id)
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.detect_anomaly")
-def detect_anomaly(self: ChargewatchTask, charger_id: str, metrics: Any = None) -> dict:
+@app.task(base=ChargewatchTask, bind=True, name=PREDICTION_TYPES["anomaly"].task)
+def detect_anomaly(
+    self: ChargewatchTask, charger_id: str, metrics: Any = None, tenant_id: str | None = None
+) -> dict[str, Any]:
     """Anomaly score and type against normal behaviour."""
-    return predict(self.runtime, "anomaly", charger_id, metrics)
+    return predict(self.runtime, "anomaly", charger_id, metrics, tenant_id)

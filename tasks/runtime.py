@@ -1,4 +1,5 @@
-"""Per-process resources of a worker: the cache service and the loaded models.
+"""Per-process resources of a worker: the cache service, the task queue's own bookkeeping in
+Redis, and the loaded models.
 
 Built lazily on first use (and eagerly in each prefork child by the worker_process_init hook),
 closed at process shutdown. Nothing here runs at import time.
@@ -7,11 +8,16 @@ closed at process shutdown. Nothing here runs at import time.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from functools import cached_property
 
 from cachepolicy import SyncCacheService
-from models import PREDICTION_SCHEMAS, Predictor
+from cachepolicy.core import Validator
+from models import Predictor
+from models.schema import PREDICTION_SCHEMAS
 
+from .claims import JobClaims
+from .deliveries import DeliveryCounter
+from .progress import FleetProgress
 from .settings import AppSettings
 
 # Fields every stored prediction must carry; checked on each hit (cheap: no full validation).
@@ -21,13 +27,12 @@ REQUIRED_FIELDS = {
 
 
 class Runtime:
-    """One per process: `runtime.cache`, `runtime.predictor`."""
+    """One per process: `runtime.cache`, `runtime.predictor`, claims, deliveries, progress."""
 
     def __init__(self, settings: AppSettings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
         self._predictor: Predictor | None = None
-        self._cache: SyncCacheService | None = None
 
     @property
     def predictor(self) -> Predictor:
@@ -40,21 +45,29 @@ class Runtime:
     def load_models(self) -> Predictor:
         return self.predictor
 
-    @property
+    @cached_property
     def cache(self) -> SyncCacheService:
-        if self._cache is None:
-            with self._lock:
-                if self._cache is None:
-                    self._cache = SyncCacheService(self.settings, validators=self._validators())
-        return self._cache
+        return SyncCacheService(self.settings, validators=self._validators())
 
-    def _validators(self) -> dict[str, Any]:
+    @cached_property
+    def claims(self) -> JobClaims:
+        return JobClaims(self.cache.executor)
+
+    @cached_property
+    def deliveries(self) -> DeliveryCounter:
+        return DeliveryCounter(self.cache.executor)
+
+    @cached_property
+    def progress(self) -> FleetProgress:
+        return FleetProgress(self.cache.executor)
+
+    def _validators(self) -> dict[str, Validator]:
         """A cached prediction is usable only if complete and made by the loaded model version."""
 
-        def make(kind: str) -> Any:
+        def make(kind: str) -> Validator:
             required = REQUIRED_FIELDS[kind]
 
-            def valid(value: dict[str, Any]) -> bool:
+            def valid(value: dict[str, object]) -> bool:
                 return (
                     value.get("model_version") == self.predictor.versions[kind]
                     and required <= value.keys()
@@ -65,6 +78,6 @@ class Runtime:
         return {kind: make(kind) for kind in REQUIRED_FIELDS}
 
     def close(self) -> None:
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
+        if "cache" in self.__dict__:
+            self.cache.close()
+            del self.__dict__["cache"]

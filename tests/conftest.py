@@ -22,7 +22,7 @@ collect_ignore = ["docker"]
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisProcess]:
     """One private redis-server for the session, on a free port."""
-    server = RedisProcess(args=["--enable-debug-command", "local"]).start()
+    server = RedisProcess(debug=True).start()
     yield server
     server.cleanup()
 

@@ -105,7 +105,7 @@ def test_openapi_docs_are_served(client: TestClient) -> None:
 
 def test_health_is_503_when_no_worker_answers(stack: Stack) -> None:
     from cachepolicy.embedded import RedisProcess
-    from tasks import create_app
+    from tasks.config import make_app
 
     with RedisProcess() as lonely:
         settings = stack.settings.model_copy(
@@ -114,7 +114,7 @@ def test_health_is_503_when_no_worker_answers(stack: Stack) -> None:
                 "celery_result_backend": f"{lonely.url}/2",
             }
         )
-        with TestClient(create_api(settings, create_app(settings))) as client:
+        with TestClient(create_api(settings, make_app(settings))) as client:
             response = client.get("/api/v1/health")
     assert response.status_code == 503
     assert response.json()["checks"]["workers"]["count"] == 0

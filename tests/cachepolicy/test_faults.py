@@ -1,12 +1,14 @@
-"""Redis killed, restarted and paused under the cache: it never raises and recovers alone."""
+"""Redis killed, restarted, paused and full under either face of the cache: it never raises
+and recovers alone."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
-from cachepolicy import SyncCacheService
 from cachepolicy.embedded import RedisProcess
+from tests.cachepolicy.conftest import open_face
 from tests.conftest import build_settings
 from tests.stack import wait_until
 
@@ -19,9 +21,11 @@ def elapsed(call: Callable[[], object]) -> tuple[object, float]:
     return value, time.perf_counter() - started
 
 
-def test_killed_then_restarted_recovers_without_health_call(own_redis: RedisProcess) -> None:
+def test_killed_then_restarted_recovers_without_health_call(
+    own_redis: RedisProcess, face: str
+) -> None:
     settings = build_settings(own_redis.url, redis_retry_on_timeout=False)
-    with SyncCacheService(settings) as cache:
+    with open_face(face, settings) as cache:
         assert cache.set_prediction("failure", "CHG_001", RESULT)
         own_redis.stop(kill=True)
 
@@ -39,15 +43,15 @@ def test_killed_then_restarted_recovers_without_health_call(own_redis: RedisProc
         assert cache.get_prediction("failure", "CHG_001") == RESULT
 
     # Errors counted while Redis was down reached the fleet-wide hash once it came back.
-    with SyncCacheService(settings) as observer:
+    with open_face(face, settings) as observer:
         health = observer.health_check()
     assert health["errors"] >= 401
     assert health["hits"] == 1
 
 
-def test_paused_redis_costs_one_timeout_then_nothing(own_redis: RedisProcess) -> None:
+def test_paused_redis_costs_one_timeout_then_nothing(own_redis: RedisProcess, face: str) -> None:
     settings = build_settings(own_redis.url, redis_retry_on_timeout=False)
-    with SyncCacheService(settings) as cache:
+    with open_face(face, settings) as cache:
         cache.set_prediction("failure", "CHG_001", RESULT)
         own_redis.pause()
         try:
@@ -62,9 +66,9 @@ def test_paused_redis_costs_one_timeout_then_nothing(own_redis: RedisProcess) ->
         assert wait_until(lambda: cache.get_prediction("failure", "CHG_001") == RESULT)
 
 
-def test_retry_on_timeout_retries_once(own_redis: RedisProcess) -> None:
+def test_retry_on_timeout_retries_once(own_redis: RedisProcess, face: str) -> None:
     settings = build_settings(own_redis.url, redis_retry_on_timeout=True)
-    with SyncCacheService(settings) as cache:
+    with open_face(face, settings) as cache:
         cache.set_prediction("failure", "CHG_001", RESULT)
         own_redis.pause()
         try:
@@ -75,9 +79,9 @@ def test_retry_on_timeout_retries_once(own_redis: RedisProcess) -> None:
     assert 2 * settings.redis_socket_timeout - 0.1 < first < 2 * settings.redis_socket_timeout + 1
 
 
-def test_nothing_listening_from_the_start() -> None:
+def test_nothing_listening_from_the_start(face: str) -> None:
     settings = build_settings("redis://127.0.0.1:1", redis_retry_on_timeout=False)
-    with SyncCacheService(settings) as cache:
+    with open_face(face, settings) as cache:
         assert cache.get_prediction("failure", "CHG_001") is None
         assert cache.set_prediction("failure", "CHG_001", RESULT) is False
         assert cache.invalidate_all_versions("CHG_001") == 0
@@ -87,14 +91,14 @@ def test_nothing_listening_from_the_start() -> None:
     assert health["errors"] >= 1 and "error" in health
 
 
-def fill(cache: SyncCacheService) -> tuple[dict, list[bool]]:
+def fill(cache: Any) -> tuple[dict, list[bool]]:
     big = {"blob": "x" * 50_000}
     return big, [cache.set_prediction("failure", f"C{i}", big) for i in range(100)]
 
 
-def test_full_redis_with_noeviction_refuses_writes_but_reads_go_on() -> None:
+def test_full_redis_with_noeviction_refuses_writes_but_reads_go_on(face: str) -> None:
     server = RedisProcess(args=["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"])
-    with server, SyncCacheService(build_settings(server.url)) as cache:
+    with server, open_face(face, build_settings(server.url)) as cache:
         big, results = fill(cache)
         assert results[0] is True and results[-1] is False
         assert cache.breaker_state == "closed"  # OOM is not a transport fault
@@ -102,9 +106,9 @@ def test_full_redis_with_noeviction_refuses_writes_but_reads_go_on() -> None:
         assert cache.health_check()["errors"] >= 1
 
 
-def test_full_redis_with_volatile_lru_evicts_old_entries() -> None:
+def test_full_redis_with_volatile_lru_evicts_old_entries(face: str) -> None:
     server = RedisProcess(args=["--maxmemory", "2mb", "--maxmemory-policy", "volatile-lru"])
-    with server, SyncCacheService(build_settings(server.url)) as cache:
+    with server, open_face(face, build_settings(server.url)) as cache:
         big, results = fill(cache)
         assert all(results)
         assert cache.get_prediction("failure", "C99") == big

@@ -6,14 +6,13 @@ from hypothesis import strategies as st
 
 from cachepolicy.errors import InvalidChargerId, InvalidKey, InvalidPredictionType
 from cachepolicy.keys import (
-    CHARGER_ID_PATTERN,
-    PREDICTION_TYPES,
     all_version_keys,
     parse_prediction_key,
     prediction_key,
     validate_charger_id,
     validate_custom_key,
 )
+from vocabulary import ID_REGEX, TYPE_NAMES
 
 
 def test_key_schema_matches_the_seed() -> None:
@@ -51,19 +50,20 @@ def test_any_accepted_id_is_glob_and_separator_free(candidate: str) -> None:
     try:
         validate_charger_id(candidate)
     except InvalidChargerId:
-        assert CHARGER_ID_PATTERN.fullmatch(candidate) is None
+        assert ID_REGEX.fullmatch(candidate) is None
         return
     assert not any(c in candidate for c in "*?[]:\\ \n\r\t")
     assert parse_prediction_key(prediction_key("failure", "v1", candidate)) == (
         "failure",
         "v1",
         candidate,
+        None,
     )
 
 
 def test_all_version_keys_covers_every_type_and_version() -> None:
     keys = all_version_keys("CHG_1", ["v1", "v2"])
-    assert len(keys) == len(PREDICTION_TYPES) * 2
+    assert len(keys) == len(TYPE_NAMES) * 2
     assert "prediction:maintenance:v2:CHG_1" in keys
 
 

@@ -12,7 +12,7 @@ import redis
 
 from cachepolicy import SyncCacheService
 from cachepolicy.acl import ACL_RULES
-from cachepolicy.embedded import RedisProcess, free_port
+from cachepolicy.embedded import RedisProcess, find_redis_server, free_port
 from tests.conftest import build_settings
 
 RESULT = {"charger_id": "CHG_001", "failure_probability": 0.5}
@@ -93,6 +93,9 @@ def make_server_cert(folder: Path, ca_key: Path, ca_cert: Path) -> tuple[Path, P
 def tls_redis(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[RedisProcess, Path, Path]]:
+    binary = find_redis_server()
+    if not binary.supports_tls:
+        pytest.skip(f"this redis-server ({binary.version_text}, {binary.path}) has no TLS built in")
     folder = tmp_path_factory.mktemp("tls")
     ca_key, ca_cert = make_ca(folder, "good")
     _, other_ca = make_ca(folder, "other")

@@ -66,7 +66,7 @@ def test_make_run_starts_everything_demo_health_and_clean_shutdown(
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "healthy"
         pids = [int(p) for p in re.findall(r"started \(pid=(\d+)\)", text)]
-        pids += [int(p) for p in re.findall(r"redis-server \(pid (\d+)\)", text)]
+        pids += [int(p) for p in re.findall(r"embedded redis-server .*pid (\d+)\)", text)]
         assert len(pids) >= 7  # six Procfile processes and the embedded redis-server
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import signal
 
-from tasks.app import app
 from tasks.base import ChargewatchTask
+from tasks.celery import app
 
 
 @app.task(base=ChargewatchTask, name="tests.poison")

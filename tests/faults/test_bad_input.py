@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cachepolicy import CacheSettings, InvalidChargerId, SyncCacheService
-from cachepolicy.keys import CHARGER_ID_PATTERN
 from models import InvalidTelemetry, parse_metrics
 from models.simulator import fleet_telemetry
 from tests.stack import Stack
+from vocabulary import ID_REGEX
 
 GOOD = fleet_telemetry(1, seed=95)[0]
 HOSTILE_IDS = [
@@ -49,7 +49,7 @@ def test_invalidation_never_deletes_another_chargers_keys(
         try:
             deleted = cache.invalidate_all_versions(charger_id)
         except InvalidChargerId:
-            assert CHARGER_ID_PATTERN.fullmatch(charger_id) is None
+            assert ID_REGEX.fullmatch(charger_id) is None
             deleted = 0
     survivors = {k.decode() for k in raw_redis.keys("prediction:*")}
     expected = {f"prediction:failure:v1:{c}" for c in ("CHG_A", "CHG_B", "X1") if c != charger_id}
@@ -101,7 +101,7 @@ def test_any_telemetry_is_valid_or_refused_with_the_field_named(data: dict) -> N
         )
         return
     assert math.isfinite(metrics.power) and metrics.energy_delivered >= 0
-    assert CHARGER_ID_PATTERN.fullmatch(metrics.charger_id)
+    assert ID_REGEX.fullmatch(metrics.charger_id)
 
 
 @pytest.mark.parametrize("charger_id", HOSTILE_IDS)
@@ -131,7 +131,8 @@ def test_hostile_ids_fail_fast_named_and_write_nothing(
     ("name", "args", "kwargs", "error"),
     [
         ("tasks.predict_failure", [], {}, "TypeError"),
-        ("tasks.predict_failure", ["A", None, "extra"], {}, "TypeError"),
+        ("tasks.predict_failure", ["A", None, None, "extra"], {}, "TypeError"),
+        ("tasks.predict_failure", ["CHG_1", None, "bad tenant"], {}, "InvalidTenantId"),
         ("tasks.predict_failure", ["A"], {"bogus": 1}, "TypeError"),
         ("tasks.predict_failure", ["CHG_1", "not an object"], {}, "InvalidTelemetry"),
         ("tasks.predict_failure", ["CHG_1", {**GOOD, "power": "nan"}], {}, "InvalidTelemetry"),

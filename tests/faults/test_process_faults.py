@@ -9,7 +9,8 @@ import pytest
 
 from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
-from tasks import create_app
+from tasks.claims import JobClaims
+from tasks.config import make_app
 from tasks.errors import PoisonMessage
 from tasks.launcher import beat
 from tests.stack import Stack
@@ -30,7 +31,7 @@ def test_broker_restarted_tasks_before_and_after_complete(
     restarted = time.monotonic()
     # Celery's Redis result consumer gives up on a restarted server: clients start afresh.
     stack.app.close()
-    stack.app = create_app(stack.settings)
+    stack.app = make_app(stack.settings)
     stack.start_worker("brk2", queues=["broker-test", "interactive"], concurrency=2)
     after = [
         stack.app.send_task("tasks.predict_failure", args=[m["charger_id"], m], queue="broker-test")
@@ -74,7 +75,7 @@ def test_beat_killed_and_restarted_keeps_scheduling(
 
     def runs() -> int:
         with SyncCacheService(stack.settings) as cache:
-            return cache.job_runs().get("health-snapshot", 0)
+            return JobClaims(cache.executor).runs().get("drain-invalidations", 0)
 
     first = beat(stack.settings, tmp_path / "beat1.log", tmp_path / "schedule").start()
     deadline = time.monotonic() + 30

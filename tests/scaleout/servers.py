@@ -13,8 +13,9 @@ from cachepolicy.embedded import RedisProcess, answers, find_redis_server, free_
 
 
 def redis_cli() -> str:
-    found = shutil.which("redis-cli") or str(Path(find_redis_server()).with_name("redis-cli"))
-    return found
+    """The redis-cli beside the redis-server in use, else the one on PATH."""
+    sibling = Path(find_redis_server().path).with_name("redis-cli")
+    return str(sibling) if sibling.exists() else shutil.which("redis-cli") or "redis-cli"
 
 
 def cluster_port(taken: set[int]) -> int:
@@ -133,7 +134,7 @@ class SentinelSetup:
                 f"sentinel down-after-milliseconds {self.name} 1000\n"
                 f"sentinel failover-timeout {self.name} 3000\n"
             )
-            sentinel.command = lambda conf=conf: [find_redis_server(), str(conf), "--sentinel"]
+            sentinel.command = lambda conf=conf: [find_redis_server().path, str(conf), "--sentinel"]
             self.sentinels.append(sentinel.start())
         return self
 

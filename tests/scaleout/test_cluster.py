@@ -34,9 +34,14 @@ def test_every_cache_operation_across_slots(cluster: Cluster) -> None:
     with cluster_cache(cluster) as cache:
         assert cache.set_prediction("failure", IDS[0], VALUE) is True
         assert cache.get_prediction("failure", IDS[0]) == VALUE
-        assert cache.write_many("failure", {cid: VALUE for cid in IDS}, {IDS[1]: {"t": 1}}) == 300
-        assert all(v == VALUE for v in cache.get_many("failure", IDS))
-        assert cache.get_telemetry(IDS[1]) == {"t": 1}
+        assert (
+            cache.fleet.write_many(
+                "failure", {cid: VALUE for cid in IDS}, telemetry={IDS[1]: {"t": 1}}
+            )
+            == 300
+        )
+        assert all(v == VALUE for v in cache.fleet.get_many("failure", IDS))
+        assert cache.telemetry.get(IDS[1]) == {"t": 1}
         assert cache.invalidate_all_versions(IDS[0]) == 2  # v1 failure and v0 anomaly
         assert cache.invalidate_many(IDS[1:101]) == 100
         calls = []
@@ -60,7 +65,7 @@ def test_every_cache_operation_across_slots(cluster: Cluster) -> None:
                 old.set_prediction("failure", cid, VALUE)
         deleted, finished = 0, False
         while not finished:
-            step, finished = cache.purge_version_step("v0", count=20)
+            step, finished = cache.housekeeping.purge_version_step("v0", count=20)
             deleted += step
         assert deleted == 50
         health = cache.health_check()

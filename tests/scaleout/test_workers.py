@@ -13,7 +13,7 @@ import pytest
 
 from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
-from tasks import create_app
+from tasks.config import make_app
 from tasks.client import submit_fleet
 from tests.stack import Stack
 
@@ -64,7 +64,7 @@ def test_rabbitmq_as_the_broker(stack: Stack, clean_cache: Callable) -> None:
     settings = stack.settings.model_copy(
         update={"celery_broker_url": "amqp://guest:guest@127.0.0.1:5672//"}
     )
-    client = create_app(settings)
+    client = make_app(settings)
     stack.start_worker("rabbit", settings=settings, queues=["cw-rabbit-test"], concurrency=1)
     try:
         charger = FLEET[0]

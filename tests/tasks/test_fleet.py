@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
+from tasks.progress import FleetProgress
 from tests.stack import Stack
 
 FLEET = fleet_telemetry(10_000, seed=31)
@@ -26,7 +27,7 @@ def test_ten_thousand_chargers_cold_then_warm(stack: Stack, clean_cache: Callabl
     assert len(raw.keys("prediction:failure:v1:*")) == 10_000
     assert 3590 <= raw.ttl("prediction:failure:v1:CHG_009999") <= 3600
     with SyncCacheService(stack.settings) as cache:
-        assert cache.progress(job.id) == {"total": 10_000, "done": 10_000}
+        assert FleetProgress(cache.executor).of(job.id) == {"total": 10_000, "done": 10_000}
     warm = stack.call("tasks.predict_fleet", "failure", FLEET, timeout=120)
     assert (warm["hits"], warm["computed"]) == (10_000, 0)
 
@@ -38,7 +39,7 @@ def test_client_side_fan_out(stack: Stack, clean_cache: Callable) -> None:
     summary = result.get(timeout=120)
     assert (summary["total"], summary["computed"], summary["chunks"]) == (5000, 5000, 5)
     with SyncCacheService(stack.settings) as cache:
-        assert cache.progress(job_id) == {"total": 5000, "done": 5000}
+        assert FleetProgress(cache.executor).of(job_id) == {"total": 5000, "done": 5000}
 
 
 def test_fleet_results_match_single_predictions(stack: Stack, clean_cache: Callable) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -45,16 +46,12 @@ def test_maintenance_uses_the_cached_failure_prediction(
 ) -> None:
     charger = TELEMETRY[2]
     cid = charger["charger_id"]
-    failure = stack.call("tasks.predict_failure", cid, charger)
-    # Plant a dire (but valid) failure prediction: maintenance must follow it, not recompute.
+    stack.call("tasks.predict_failure", cid, charger)
+    # Plant a dire (but valid) failure prediction computed from the same telemetry (its stored
+    # fingerprint kept): maintenance must follow it, not recompute.
     raw = stack.raw_cache()
-    import json
-
-    dire = {
-        **{k: v for k, v in failure.items() if k != "served_from_cache"},
-        "failure_probability": 0.93,
-    }
-    raw.set(f"prediction:failure:v1:{cid}", json.dumps(dire), ex=3600)
+    stored = json.loads(raw.get(f"prediction:failure:v1:{cid}"))
+    raw.set(f"prediction:failure:v1:{cid}", json.dumps({**stored, "failure_probability": 0.93}))
     plan = stack.call("tasks.schedule_maintenance", cid)
     assert plan["failure_probability"] == 0.93
     assert plan["urgency"] == "CRITICAL"
