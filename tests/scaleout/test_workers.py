@@ -13,8 +13,8 @@ import pytest
 
 from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
-from tasks.config import make_app
 from tasks.client import submit_fleet
+from tasks.config import make_app
 from tests.stack import Stack
 
 FLEET = fleet_telemetry(20_000, seed=101)
