@@ -1,19 +1,32 @@
 """Versioned model artifacts: skops files (never pickle) loaded with an explicit trusted list,
-and a JSON model card beside each one."""
+and a JSON model card beside each one.
+
+A model's version names what made it: the training settings (seed, fleet size, days), the code
+of this package, and the scikit-learn and numpy versions. Two hosts that train with the same
+settings and code get the same version, so they read each other's cache entries; a different
+seed, setting or code gives another version. (skops files themselves are not byte-for-byte
+reproducible.) The card also records the artifact's SHA-256, checked on every load.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+import numpy as np
+import sklearn
 import skops.io as sio
+
+from vocabulary import TYPE_NAMES
 
 from .errors import ModelNotFound, UntrustedArtifact
 
-MODEL_NAMES = ("failure", "maintenance", "anomaly")
-FORMAT_VERSION = "1"
+MODEL_NAMES: Final = TYPE_NAMES  # one artifact per prediction type, named after it
+FORMAT_VERSION: Final = "2"
+PACKAGE = Path(__file__).resolve().parent
 
 # Beyond the scikit-learn and numpy types skops trusts by default, the only types an artifact
 # may contain. Anything else makes loading fail.
@@ -34,12 +47,34 @@ def card_path(model_dir: Path, name: str) -> Path:
     return Path(model_dir) / f"{name}.card.json"
 
 
-def fingerprint(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def save(model: Any, model_dir: Path, name: str, card: dict[str, Any]) -> str:
-    """Write the artifact and its card; returns the model version (content-derived)."""
+def code_digest() -> str:
+    """SHA-256 over this package's source files (names and bytes, in name order)."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def model_version(name: str, settings: Mapping[str, Any]) -> str:
+    """`failure-2.1a2b3c4d5e6f`: derived from the training inputs and the code, not the bytes."""
+    inputs = {
+        "model": name,
+        "format": FORMAT_VERSION,
+        "settings": dict(settings),
+        "code": code_digest(),
+        "scikit_learn": sklearn.__version__,
+        "numpy": np.__version__,
+    }
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    return f"{name}-{FORMAT_VERSION}.{digest[:12]}"
+
+
+def save(model: Any, model_dir: Path, name: str, version: str, card: dict[str, Any]) -> None:
+    """Write the artifact and its card (version and SHA-256 of the artifact included)."""
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     path = artifact_path(model_dir, name)
@@ -50,16 +85,22 @@ def save(model: Any, model_dir: Path, name: str, card: dict[str, Any]) -> str:
         tmp.unlink()
         raise UntrustedArtifact(f"{name} would need untrusted types: {', '.join(untrusted)}")
     tmp.replace(path)
-    version = f"{name}-{FORMAT_VERSION}.{fingerprint(path)}"
-    card_path(model_dir, name).write_text(json.dumps({"version": version, **card}, indent=2))
-    return version
+    card = {"version": version, "artifact_sha256": sha256(path), **card}
+    card_path(model_dir, name).write_text(json.dumps(card, indent=2))
 
 
 def load(model_dir: Path, name: str) -> tuple[Any, dict[str, Any]]:
-    """The model and its card; refuses artifacts holding types outside TRUSTED_TYPES."""
+    """The model and its card; refuses artifacts holding types outside TRUSTED_TYPES and
+    artifacts whose bytes are not the ones their card describes."""
     path = artifact_path(model_dir, name)
     if not path.exists():
         raise ModelNotFound(f"no {name} model at {path}: run `python -m models.train`")
+    card_file = card_path(model_dir, name)
+    if not card_file.exists():
+        raise UntrustedArtifact(f"{path} has no card ({card_file.name}): retrain it")
+    card: dict[str, Any] = json.loads(card_file.read_text())
+    if card.get("artifact_sha256") != sha256(path) or "version" not in card:
+        raise UntrustedArtifact(f"{path} is not the artifact its card describes: retrain it")
     untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
     if untrusted:
         raise UntrustedArtifact(f"{path} holds untrusted types: {', '.join(sorted(untrusted))}")
@@ -67,8 +108,4 @@ def load(model_dir: Path, name: str) -> tuple[Any, dict[str, Any]]:
         model = sio.load(path, trusted=list(TRUSTED_TYPES))
     except Exception as exc:  # skops raises several types for a damaged file
         raise UntrustedArtifact(f"{path} could not be loaded safely: {exc}") from exc
-    card_file = card_path(model_dir, name)
-    card = json.loads(card_file.read_text()) if card_file.exists() else {}
-    # The version is derived from the bytes actually loaded, not from what the card claims.
-    card["version"] = f"{name}-{FORMAT_VERSION}.{fingerprint(path)}"
     return model, card

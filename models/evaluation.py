@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
@@ -42,7 +44,7 @@ def failure_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float | bool]:
 
 def anomaly_metrics(
     truth: np.ndarray, flagged: np.ndarray, types: list[str], named: list[str]
-) -> dict:
+) -> dict[str, Any]:
     truth = np.asarray(truth, dtype=bool)
     flagged = np.asarray(flagged, dtype=bool)
     tp = int((truth & flagged).sum())

@@ -1,19 +1,34 @@
-"""Failure model: calibrated probability of a failure within 30 days, with per-row factors."""
+"""Failure model: calibrated probability that a charger is, or within 30 days will be, out of
+service from a failure, with per-row contributing factors.
+
+Gradient-boosted trees with monotonic constraints where the physics is clear (a fault status,
+an error code, heat, age, use or overdue service never lowers the risk; see
+features.FAILURE_FEATURES), so values beyond the training range never lower it either (the
+trees hold their last value). The trees' log-odds are calibrated with a logistic fit (Platt
+scaling) on chargers the trees never saw: strictly increasing, so every signal the trees learned
+moves the probability.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
-from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from .features import FEATURE_NAMES
+from .features import FAILURE_FEATURE_NAMES, FAILURE_FEATURES, Array
+
+
+# A contributing factor must raise the odds of failure by at least 5 %.
+MIN_FACTOR_LOG_ODDS = 0.05
 
 
 class FailureModel(ClassifierMixin, BaseEstimator):
-    """Gradient-boosted trees, isotonic-calibrated on chargers the trees never saw.
+    """Monotone gradient-boosted trees, calibrated on chargers the trees never saw.
 
     `contributions` follows each row down every tree and credits each split's change of the
     expected log-odds to the split's feature (Saabas path attribution): per-row factors that
@@ -43,41 +58,42 @@ class FailureModel(ClassifierMixin, BaseEstimator):
             unique, size=max(1, int(len(unique) * self.calibration_fraction)), replace=False
         )
         calibrate = np.isin(groups, held)
+        self.monotonic_cst_ = [FAILURE_FEATURES[name] for name in FAILURE_FEATURE_NAMES]
         self.booster_ = HistGradientBoostingClassifier(
             max_iter=self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
+            monotonic_cst=self.monotonic_cst_,
             early_stopping=False,
             random_state=self.random_state,
         ).fit(X[~calibrate], y[~calibrate])
-        raw = self.booster_.predict_proba(X[calibrate])[:, 1]
-        self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        self.calibrator_.fit(raw, y[calibrate])
+        raw = self.booster_.decision_function(X[calibrate]).reshape(-1, 1)
+        self.calibrator_ = LogisticRegression(C=1e6).fit(raw, y[calibrate])
         self.node_values_ = [_expected_values(tree[0].nodes) for tree in self.booster_._predictors]
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         return self
 
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
         state.pop("_path_cache", None)  # derived from the trees; rebuilt on first use
         return state
 
-    def _raw(self, X: np.ndarray) -> np.ndarray:
-        return self.booster_.predict_proba(X)[:, 1]
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+    def predict_proba(self, X: Array) -> Array:
+        """[P(no failure), P(failure)] per row."""
         check_is_fitted(self, "booster_")
-        p = self.calibrator_.predict(self._raw(np.asarray(X, dtype=float)))
+        raw = self.booster_.decision_function(np.asarray(X, dtype=float)).reshape(-1, 1)
+        p: Array = self.calibrator_.predict_proba(raw)[:, 1]
         return np.column_stack([1 - p, p])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
-    def decision_function(self, X: np.ndarray) -> np.ndarray:
+    def decision_function(self, X: Array) -> Array:
         """Uncalibrated log-odds of the trees."""
         check_is_fitted(self, "booster_")
-        return self.booster_.decision_function(np.asarray(X, dtype=float))
+        result: Array = self.booster_.decision_function(np.asarray(X, dtype=float))
+        return result
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, float]:
         """(per-row, per-feature log-odds contributions, bias); they sum to decision_function."""
@@ -98,7 +114,7 @@ class FailureModel(ClassifierMixin, BaseEstimator):
 
     def _paths(self) -> list[tuple[TreePredictor, np.ndarray]]:
         """Per tree: a leaf locator and each node's accumulated contribution vector (cached)."""
-        cached = getattr(self, "_path_cache", None)
+        cached: list[tuple[TreePredictor, Array]] | None = getattr(self, "_path_cache", None)
         if cached is not None:
             return cached
         d = self.n_features_in_
@@ -127,7 +143,8 @@ class FailureModel(ClassifierMixin, BaseEstimator):
         contrib, _ = self.contributions(X)
         order = np.argsort(-contrib, axis=1)[:, :k]
         return [
-            [FEATURE_NAMES[j] for j in row if contrib[i, j] > 1e-3] for i, row in enumerate(order)
+            [FAILURE_FEATURE_NAMES[j] for j in row if contrib[i, j] > MIN_FACTOR_LOG_ODDS]
+            for i, row in enumerate(order)
         ]
 
 

@@ -1,152 +1,209 @@
-"""One feature path for single and batch predictions: telemetry -> columns -> feature matrix."""
+"""One feature path for single and batch predictions, real and simulated telemetry:
+telemetry -> columns (TelemetryFrame) -> feature matrix.
+
+Every reading is judged against the charger's own class (models.rating): power as a share of
+its rating, temperature against what its class is rated for, fan speed and grid voltage against
+their nominal values.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
-from .rating import rating_of
-from .schema import ChargerMetrics, ConnectorStatus
+from .ocpp import CHARGING_STATUSES, ConnectorStatus, count_by_group
+from .rating import NOMINAL_FAN_RPM, NOMINAL_VOLTAGE, rating_of
+from .schema import ChargerMetrics
 
-RATED_KW = {"AC": 22.0, "DC": 150.0}
-NOMINAL_FAN_RPM = {"AC": 1800.0, "DC": 3200.0}
-NOMINAL_VOLTAGE = {"AC": 230.0, "DC": 400.0}
-CHARGING = {ConnectorStatus.CHARGING, ConnectorStatus.SUSPENDED_EV, ConnectorStatus.SUSPENDED_EVSE}
+Array = npt.NDArray[np.float64]
 
-FEATURE_NAMES: tuple[str, ...] = (
-    "is_dc",
-    "is_charging",
-    "is_faulted",
-    "power_ratio",
+# The hottest reading (degC) each class is rated to work at without derating.
+RATED_MAX_TEMPERATURE: Final = {"AC": 50.0, "DC": 60.0}
+# What a connector without its own sensor is assumed to run above the cabinet.
+CONNECTOR_RISE_C: Final = 5.0
+
+# Failure model inputs and how each may move the risk: +1 never lowers it as the value grows,
+# -1 never raises it, 0 learned freely (scikit-learn's monotonic_cst).
+FAILURE_FEATURES: Final[dict[str, int]] = {
+    "is_dc": 0,
+    "is_charging": 0,
+    "is_unavailable": 1,
+    "is_faulted": 1,
+    "electrical_errors": 1,
+    "thermal_errors": 1,
+    "hardware_errors": 1,
+    "minor_errors": 1,
+    "temperature_over_rating_c": 1,
+    "connector_temp_rise_c": 1,
+    "fan_rpm_ratio": -1,
+    "grid_voltage_deviation": 1,
+    "power_ratio": 0,
+    "energy_per_day_ratio": 0,
+    "operating_hours": 1,
+    "log_sessions": 1,
+    "days_since_maintenance": 1,
+}
+FAILURE_FEATURE_NAMES: Final = tuple(FAILURE_FEATURES)
+
+# Sensor plausibility (the anomaly detector): the regime a reading belongs to, then how far
+# each reading is from normal in that regime.
+ANOMALY_REGIME: Final = ("is_dc", "is_delivering")
+ANOMALY_FEATURES: Final = (
     "log_power_ratio",
     "temperature_c",
     "connector_temp_rise_c",
     "fan_rpm_ratio",
-    "grid_voltage_deviation",
-    "error_count",
-    "uptime_hours",
-    "log_total_sessions",
-    "energy_per_day_ratio",
-    "log_energy_kwh",
-    "days_since_maintenance",
+    "grid_voltage_ratio",
+    "log_energy_ratio",
 )
-FEATURE_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
 @dataclass
 class TelemetryFrame:
     """Telemetry of many chargers as columns (the simulator builds these directly)."""
 
-    charger_id: np.ndarray
-    is_dc: np.ndarray
-    is_charging: np.ndarray
-    is_faulted: np.ndarray
-    power: np.ndarray
-    temperature: np.ndarray
-    connector_temperature: np.ndarray
-    fan_rpm: np.ndarray
-    grid_voltage: np.ndarray
-    error_count: np.ndarray
-    uptime_hours: np.ndarray
-    total_sessions: np.ndarray
-    energy_delivered: np.ndarray
-    days_since_maintenance: np.ndarray
+    charger_id: npt.NDArray[np.object_]
+    is_dc: Array
+    rated_kw: Array
+    is_charging: Array  # Charging, SuspendedEV, SuspendedEVSE: a car is plugged in
+    is_delivering: Array  # Charging: power should flow
+    is_unavailable: Array
+    is_faulted: Array
+    power: Array
+    temperature: Array
+    connector_temperature: Array
+    fan_rpm: Array
+    grid_voltage: Array
+    electrical_errors: Array
+    thermal_errors: Array
+    hardware_errors: Array
+    minor_errors: Array
+    operating_hours: Array
+    total_sessions: Array
+    energy_delivered: Array
+    days_since_maintenance: Array
 
     def __len__(self) -> int:
         return len(self.charger_id)
 
-    def take(self, index: np.ndarray) -> TelemetryFrame:
+    def take(self, index: npt.NDArray[np.intp] | npt.NDArray[np.bool_]) -> TelemetryFrame:
         return TelemetryFrame(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
     def copy(self) -> TelemetryFrame:
         return TelemetryFrame(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
+    @property
+    def nominal_fan_rpm(self) -> Array:
+        return np.where(self.is_dc > 0, NOMINAL_FAN_RPM["DC"], NOMINAL_FAN_RPM["AC"])
 
-def _days_since(last: dt.datetime | None, now: dt.datetime, uptime_hours: float) -> float:
-    # Never maintained: the best we know is that it has been up this long.
+    @property
+    def nominal_voltage(self) -> Array:
+        return np.where(self.is_dc > 0, NOMINAL_VOLTAGE["DC"], NOMINAL_VOLTAGE["AC"])
+
+
+def _days_since(last: dt.datetime | None, now: dt.datetime, operating_hours: float) -> float:
+    # Never maintained: the best we know is that it has been in service this long.
     if last is None:
-        return uptime_hours / 24.0
+        return operating_hours / 24.0
     return max(0.0, (now - last).total_seconds() / 86400.0)
+
+
+def _column(values: Sequence[float | bool]) -> Array:
+    return np.asarray(values, dtype=np.float64)
 
 
 def frame_from_metrics(
     metrics: Sequence[ChargerMetrics], now: dt.datetime | None = None
 ) -> TelemetryFrame:
-    """Columns from validated telemetry; missing optional fields get the type's typical value."""
+    """Columns from validated telemetry; missing optional readings get their class's typical
+    value, so a charger without a fan sensor is not judged as having a stopped fan."""
     now = now or dt.datetime.now(dt.UTC)
-    kinds = [rating_of(m).kind for m in metrics]
+    ratings = [rating_of(m) for m in metrics]
+    errors = [count_by_group(m.error_codes) for m in metrics]
+    status = [m.connector_status for m in metrics]
     return TelemetryFrame(
         charger_id=np.array([m.charger_id for m in metrics], dtype=object),
-        is_dc=np.array([k == "DC" for k in kinds], dtype=float),
-        is_charging=np.array([m.connector_status in CHARGING for m in metrics], dtype=float),
-        is_faulted=np.array(
-            [m.connector_status == ConnectorStatus.FAULTED for m in metrics], dtype=float
-        ),
-        power=np.array([m.power for m in metrics], dtype=float),
-        temperature=np.array([m.temperature for m in metrics], dtype=float),
-        connector_temperature=np.array(
+        is_dc=_column([r.is_dc for r in ratings]),
+        rated_kw=_column([r.kw for r in ratings]),
+        is_charging=_column([s in CHARGING_STATUSES for s in status]),
+        is_delivering=_column([s == ConnectorStatus.CHARGING for s in status]),
+        is_unavailable=_column([s == ConnectorStatus.UNAVAILABLE for s in status]),
+        is_faulted=_column([s == ConnectorStatus.FAULTED for s in status]),
+        power=_column([m.power for m in metrics]),
+        temperature=_column([m.temperature for m in metrics]),
+        connector_temperature=_column(
             [
-                m.connector_temperature
-                if m.connector_temperature is not None
-                else m.temperature + 5
+                m.temperature + CONNECTOR_RISE_C
+                if m.connector_temperature is None
+                else m.connector_temperature
                 for m in metrics
-            ],
-            dtype=float,
+            ]
         ),
-        fan_rpm=np.array(
+        fan_rpm=_column(
             [
-                m.fan_rpm if m.fan_rpm is not None else NOMINAL_FAN_RPM[kind]
-                for m, kind in zip(metrics, kinds, strict=True)
-            ],
-            dtype=float,
+                r.fan_rpm if m.fan_rpm is None else m.fan_rpm
+                for m, r in zip(metrics, ratings, strict=True)
+            ]
         ),
-        grid_voltage=np.array(
+        grid_voltage=_column(
             [
-                m.grid_voltage if m.grid_voltage is not None else NOMINAL_VOLTAGE[kind]
-                for m, kind in zip(metrics, kinds, strict=True)
-            ],
-            dtype=float,
+                r.voltage if m.grid_voltage is None else m.grid_voltage
+                for m, r in zip(metrics, ratings, strict=True)
+            ]
         ),
-        error_count=np.array([m.error_count for m in metrics], dtype=float),
-        uptime_hours=np.array([m.uptime_hours for m in metrics], dtype=float),
-        total_sessions=np.array([m.total_sessions for m in metrics], dtype=float),
-        energy_delivered=np.array([m.energy_delivered for m in metrics], dtype=float),
-        days_since_maintenance=np.array(
-            [_days_since(m.last_maintenance, m.timestamp or now, m.uptime_hours) for m in metrics],
-            dtype=float,
+        electrical_errors=_column([e["electrical"] for e in errors]),
+        thermal_errors=_column([e["thermal"] for e in errors]),
+        hardware_errors=_column([e["hardware"] for e in errors]),
+        minor_errors=_column([e["minor"] for e in errors]),
+        operating_hours=_column([m.uptime_hours for m in metrics]),
+        total_sessions=_column([m.total_sessions for m in metrics]),
+        energy_delivered=_column([m.energy_delivered for m in metrics]),
+        days_since_maintenance=_column(
+            [_days_since(m.last_maintenance, m.timestamp or now, m.uptime_hours) for m in metrics]
         ),
     )
 
 
-def feature_matrix(frame: TelemetryFrame) -> np.ndarray:
-    """The model input, one row per charger, columns in FEATURE_NAMES order."""
-    rated = np.where(frame.is_dc > 0, RATED_KW["DC"], RATED_KW["AC"])
-    fan = np.where(frame.is_dc > 0, NOMINAL_FAN_RPM["DC"], NOMINAL_FAN_RPM["AC"])
-    volts = np.where(frame.is_dc > 0, NOMINAL_VOLTAGE["DC"], NOMINAL_VOLTAGE["AC"])
-    columns = [
-        frame.is_dc,
-        frame.is_charging,
-        frame.is_faulted,
-        frame.power / rated,
-        np.log10(frame.power / rated + 0.01),
-        frame.temperature,
-        frame.connector_temperature - frame.temperature,
-        frame.fan_rpm / fan,
-        np.abs(frame.grid_voltage / volts - 1.0),
-        frame.error_count,
-        frame.uptime_hours,
-        np.log1p(frame.total_sessions),
-        frame.energy_delivered / (rated * 24.0),
-        np.log10(frame.energy_delivered + 0.1),
-        frame.days_since_maintenance,
-    ]
-    return np.column_stack(columns).astype(np.float64)
+def failure_matrix(frame: TelemetryFrame) -> Array:
+    """The failure model's input, one row per charger, columns in FAILURE_FEATURE_NAMES order."""
+    rated_max = np.where(frame.is_dc > 0, RATED_MAX_TEMPERATURE["DC"], RATED_MAX_TEMPERATURE["AC"])
+    columns = {
+        "is_dc": frame.is_dc,
+        "is_charging": frame.is_charging,
+        "is_unavailable": frame.is_unavailable,
+        "is_faulted": frame.is_faulted,
+        "electrical_errors": frame.electrical_errors,
+        "thermal_errors": frame.thermal_errors,
+        "hardware_errors": frame.hardware_errors,
+        "minor_errors": frame.minor_errors,
+        "temperature_over_rating_c": frame.temperature - rated_max,
+        "connector_temp_rise_c": frame.connector_temperature - frame.temperature,
+        "fan_rpm_ratio": frame.fan_rpm / frame.nominal_fan_rpm,
+        "grid_voltage_deviation": np.abs(frame.grid_voltage / frame.nominal_voltage - 1.0),
+        "power_ratio": frame.power / frame.rated_kw,
+        "energy_per_day_ratio": frame.energy_delivered / (frame.rated_kw * 24.0),
+        "operating_hours": frame.operating_hours,
+        "log_sessions": np.log1p(frame.total_sessions),
+        "days_since_maintenance": frame.days_since_maintenance,
+    }
+    return np.column_stack([columns[name] for name in FAILURE_FEATURE_NAMES])
 
 
-def features_from_metrics(
-    metrics: Sequence[ChargerMetrics], now: dt.datetime | None = None
-) -> np.ndarray:
-    return feature_matrix(frame_from_metrics(metrics, now))
+def anomaly_matrix(frame: TelemetryFrame) -> Array:
+    """The anomaly detector's input: ANOMALY_REGIME columns, then ANOMALY_FEATURES."""
+    columns = {
+        "is_dc": frame.is_dc,
+        "is_delivering": frame.is_delivering,
+        "log_power_ratio": np.log10(frame.power / frame.rated_kw + 0.01),
+        "temperature_c": frame.temperature,
+        "connector_temp_rise_c": frame.connector_temperature - frame.temperature,
+        "fan_rpm_ratio": frame.fan_rpm / frame.nominal_fan_rpm,
+        "grid_voltage_ratio": frame.grid_voltage / frame.nominal_voltage,
+        "log_energy_ratio": np.log10(frame.energy_delivered / (frame.rated_kw * 24.0) + 0.001),
+    }
+    return np.column_stack([columns[name] for name in (*ANOMALY_REGIME, *ANOMALY_FEATURES)])

@@ -26,8 +26,9 @@ from __future__ import annotations
 import hashlib
 import math
 
+from .ocpp import CHARGING_STATUSES, ConnectorStatus
 from .rating import rating_of
-from .schema import CHARGING_STATUSES, ChargerMetrics, ConnectorStatus
+from .schema import ChargerMetrics
 
 FINGERPRINT_VERSION = "1"
 

@@ -14,14 +14,11 @@ from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted
 
-from .features import FEATURE_INDEX, RATED_KW
+from .features import FAILURE_FEATURE_NAMES, Array
+from .policy import level_of
 
-URGENCY = (  # (minimum failure probability, label, lead days)
-    (0.5, "CRITICAL", 0),
-    (0.3, "HIGH", 3),
-    (0.12, "MEDIUM", 14),
-    (0.0, "LOW", 30),
-)
+IS_DC = FAILURE_FEATURE_NAMES.index("is_dc")
+ENERGY_RATIO = FAILURE_FEATURE_NAMES.index("energy_per_day_ratio")
 
 
 @dataclass
@@ -29,12 +26,12 @@ class Plan:
     """Vectorised planner output, one entry per row."""
 
     urgency: list[str]
-    lead_days: np.ndarray
-    window_start_hour: np.ndarray
-    downtime_hours: np.ndarray
-    repair_hours: np.ndarray
-    preventive_cost: np.ndarray
-    expected_failure_cost: np.ndarray
+    lead_days: Array
+    window_start_hour: Array
+    downtime_hours: Array
+    repair_hours: Array
+    preventive_cost: Array
+    expected_failure_cost: Array
 
 
 class MaintenancePlanner(BaseEstimator):
@@ -56,10 +53,10 @@ class MaintenancePlanner(BaseEstimator):
 
     def fit(
         self,
-        X: np.ndarray,
-        service_hours: np.ndarray,
-        repair_hours: np.ndarray,
-        hourly_sessions: dict[str, np.ndarray],
+        X: Array,
+        service_hours: Array,
+        repair_hours: Array,
+        hourly_sessions: dict[str, Array],
     ) -> MaintenancePlanner:
         X = np.asarray(X, dtype=float)
         self.service_model_ = self._regressor(X, service_hours)
@@ -73,44 +70,38 @@ class MaintenancePlanner(BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _regressor(self, X: np.ndarray, target: np.ndarray) -> HistGradientBoostingRegressor:
+    def _regressor(self, X: Array, target: Array) -> HistGradientBoostingRegressor:
         seen = np.isfinite(target)
         return HistGradientBoostingRegressor(
             max_iter=100, max_leaf_nodes=15, random_state=self.random_state
         ).fit(X[seen], np.log(target[seen]))
 
-    def _quietest(self, profile: np.ndarray) -> int:
+    def _quietest(self, profile: Array) -> int:
         """Start hour of the window with the fewest sessions (wrapping past midnight)."""
         wrapped = np.concatenate([profile, profile[: self.window_hours]])
         sums = np.convolve(wrapped, np.ones(self.window_hours), mode="valid")[:24]
         return int(np.argmin(sums))
 
-    def plan(self, X: np.ndarray, failure_probability: np.ndarray) -> Plan:
+    def plan(self, X: Array, failure_probability: Array, rated_kw: Array) -> Plan:
+        """Urgency and date from the failure probability (models.policy), downtime from the
+        regressors, costs from the charger's own energy throughput."""
         check_is_fitted(self, "service_model_")
         X = np.asarray(X, dtype=float)
         p = np.asarray(failure_probability, dtype=float)
-        is_dc = X[:, FEATURE_INDEX["is_dc"]] > 0
+        is_dc = X[:, IS_DC] > 0
         downtime = np.exp(self.service_model_.predict(X))
         repair = np.exp(self.repair_model_.predict(X))
-        # Revenue per hour from the charger's own energy throughput.
-        rated = np.where(is_dc, RATED_KW["DC"], RATED_KW["AC"])
-        per_hour = X[:, FEATURE_INDEX["energy_per_day_ratio"]] * rated * self.price_per_kwh
+        per_hour = X[:, ENERGY_RATIO] * rated_kw * self.price_per_kwh
         hours = np.where(is_dc, self.quiet_hour_["DC"], self.quiet_hour_["AC"])
         window_share = np.where(is_dc, self.quiet_share_["DC"], self.quiet_share_["AC"])
         # Preventive work in the quiet window loses only that window's share of revenue.
         preventive = self.visit_cost + downtime * per_hour * 24 * window_share / self.window_hours
         corrective = self.corrective_visit_cost + repair * per_hour
-        labels, leads = [], []
-        for prob in p:
-            for floor, label, lead in URGENCY:
-                if prob >= floor:
-                    labels.append(label)
-                    leads.append(lead)
-                    break
+        levels = [level_of(float(prob)) for prob in p]
         return Plan(
-            urgency=labels,
-            lead_days=np.array(leads),
-            window_start_hour=hours,
+            urgency=[level.urgency for level in levels],
+            lead_days=np.array([level.lead_days for level in levels], dtype=float),
+            window_start_hour=hours.astype(float),
             downtime_hours=downtime,
             repair_hours=repair,
             preventive_cost=preventive,

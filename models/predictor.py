@@ -1,23 +1,38 @@
-"""Predictor: the three trained models behind one object, producing contract-shaped JSON.
+"""Predictor: the trained models behind one object, producing contract-shaped JSON.
 
-Single predictions are batches of one, so single and batch results agree exactly.
+Single predictions are batches of one, so single and batch results agree exactly. Each
+prediction type of the vocabulary has one method here; a derived type (maintenance) receives
+its source predictions (failure), computing the missing ones.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vocabulary import TYPE_NAMES
+
 from . import artifacts
-from .anomaly import ANOMALY_FEATURES, AnomalyDetector
+from .anomaly import THRESHOLD_SCORE, AnomalyDetector
 from .failure import FailureModel
-from .features import features_from_metrics
+from .features import (
+    ANOMALY_FEATURES,
+    Array,
+    TelemetryFrame,
+    anomaly_matrix,
+    failure_matrix,
+    frame_from_metrics,
+)
 from .maintenance import MaintenancePlanner
+from .policy import failure_windows, in_days, level_of
 from .schema import ChargerMetrics, finite, iso, utcnow
+
+Prediction = dict[str, Any]
+Sources = Sequence[Mapping[str, Any] | None] | None
 
 
 class Predictor:
@@ -36,6 +51,13 @@ class Predictor:
         self.anomaly_model = anomaly
         self.versions = dict(versions)
         self.cards = dict(cards or {})
+        self._kinds: dict[str, Callable[[TelemetryFrame, dt.datetime, Sources], list[Prediction]]]
+        self._kinds = {
+            "failure": self._failure,
+            "maintenance": self._maintenance,
+            "anomaly": self._anomaly,
+        }
+        assert set(self._kinds) == set(TYPE_NAMES), "a prediction type without a model"
 
     @classmethod
     def load(cls, model_dir: str | Path) -> Predictor:
@@ -53,83 +75,79 @@ class Predictor:
         kind: str,
         metrics: Sequence[ChargerMetrics],
         now: dt.datetime | None = None,
-        failures: Sequence[Mapping[str, Any] | None] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Predictions of one type for many chargers (`failures` feeds maintenance)."""
-        now = now or utcnow()
-        if kind == "failure":
-            return self.failure(metrics, now)
-        if kind == "maintenance":
-            return self.maintenance(metrics, now, failures)
-        if kind == "anomaly":
-            return self.anomaly(metrics, now)
-        raise ValueError(f"unknown prediction type {kind!r}")
-
-    def failure(self, metrics: Sequence[ChargerMetrics], now: dt.datetime) -> list[dict]:
+        sources: Sources = None,
+    ) -> list[Prediction]:
+        """Predictions of one type for many chargers (`sources`: a derived type's inputs)."""
+        if kind not in self._kinds:
+            raise ValueError(f"unknown prediction type {kind!r}")
         if not metrics:
             return []
-        X = features_from_metrics(metrics, now)
+        now = now or utcnow()
+        return self._kinds[kind](frame_from_metrics(metrics, now), now, sources)
+
+    def failure_probability(self, metrics: Sequence[ChargerMetrics], now: dt.datetime) -> Array:
+        """The calibrated 30-day failure probability alone (scenario evaluation, bench)."""
+        X = failure_matrix(frame_from_metrics(metrics, now))
+        result: Array = self.failure_model.predict_proba(X)[:, 1]
+        return result
+
+    def _failure(self, frame: TelemetryFrame, now: dt.datetime, _: Sources) -> list[Prediction]:
+        X = failure_matrix(frame)
         p = self.failure_model.predict_proba(X)[:, 1]
         factors = self.failure_model.top_factors(X)
-        windows = _windows(p, now)
+        starts, ends = failure_windows(p)
         probabilities = _rounded(p)
+        # Distance from a coin flip: a calibrated 0.02 or 0.98 is a confident call.
         confidence = _rounded(np.abs(2 * p - 1))
-        stamp = iso(now)
-        version = self.versions["failure"]
+        stamp, version = iso(now), self.versions["failure"]
         return [
             {
-                "charger_id": m.charger_id,
+                "charger_id": str(frame.charger_id[i]),
                 "failure_probability": probabilities[i],
-                "predicted_failure_window": windows[i],
-                # Distance from a coin flip: a calibrated 0.02 or 0.98 is a confident call.
+                "predicted_failure_window": {
+                    "start": iso(in_days(now, starts[i])),
+                    "end": iso(in_days(now, ends[i])),
+                },
                 "confidence": confidence[i],
-                "recommended_action": _action(p[i]),
+                "recommended_action": level_of(float(p[i])).action,
                 "top_contributing_factors": factors[i],
                 "model_version": version,
                 "timestamp": stamp,
             }
-            for i, m in enumerate(metrics)
+            for i in range(len(frame))
         ]
 
-    def maintenance(
-        self,
-        metrics: Sequence[ChargerMetrics],
-        now: dt.datetime,
-        failures: Sequence[Mapping[str, Any] | None] | None = None,
-    ) -> list[dict]:
+    def _maintenance(
+        self, frame: TelemetryFrame, now: dt.datetime, sources: Sources
+    ) -> list[Prediction]:
         """Derived from the failure prediction: given ones are used, missing ones computed."""
-        if not metrics:
-            return []
-        failures = list(failures or [None] * len(metrics))
-        missing = [i for i, f in enumerate(failures) if f is None]
-        if missing:
-            computed = self.failure([metrics[i] for i in missing], now)
-            for i, f in zip(missing, computed, strict=True):
+        failures: list[Mapping[str, Any] | None] = list(sources or [None] * len(frame))
+        missing = np.array([i for i, f in enumerate(failures) if f is None], dtype=np.intp)
+        if len(missing):
+            for i, f in zip(missing, self._failure(frame.take(missing), now, None), strict=True):
                 failures[i] = f
-        X = features_from_metrics(metrics, now)
-        p = np.array([f["failure_probability"] for f in failures])
-        plan = self.maintenance_model.plan(X, p)
+        known = [f for f in failures if f is not None]
+        X = failure_matrix(frame)
+        p = np.array([float(f["failure_probability"]) for f in known])
+        plan = self.maintenance_model.plan(X, p, frame.rated_kw)
+        version = self.versions["maintenance"]
         return [
-            _schedule(m, f, plan, i, now, self.versions["maintenance"])
-            for i, (m, f) in enumerate(zip(metrics, failures, strict=True))
+            _schedule(str(frame.charger_id[i]), f, plan, i, now, version)
+            for i, f in enumerate(known)
         ]
 
-    def anomaly(self, metrics: Sequence[ChargerMetrics], now: dt.datetime) -> list[dict]:
-        if not metrics:
-            return []
-        X = features_from_metrics(metrics, now)
+    def _anomaly(self, frame: TelemetryFrame, now: dt.datetime, _: Sources) -> list[Prediction]:
+        X = anomaly_matrix(frame)
         detector = self.anomaly_model
         score = detector.score(X)
-        flagged = score >= detector.threshold
+        flagged = score >= THRESHOLD_SCORE
         z = detector.zscores(X)
         kinds = detector.classify(z, X, flagged)
-        stamp = iso(now)
-        scores = _rounded(score)
-        deviations = _rounded(z)
-        version = self.versions["anomaly"]
+        scores, deviations = _rounded(score), _rounded(z)
+        stamp, version = iso(now), self.versions["anomaly"]
         return [
             {
-                "charger_id": m.charger_id,
+                "charger_id": str(frame.charger_id[i]),
                 "is_anomaly": bool(flagged[i]),
                 "anomaly_score": scores[i],
                 "anomaly_type": kinds[i],
@@ -137,45 +155,27 @@ class Predictor:
                 "model_version": version,
                 "timestamp": stamp,
             }
-            for i, m in enumerate(metrics)
+            for i in range(len(frame))
         ]
 
 
-def _rounded(values: np.ndarray) -> list:
+def _rounded(values: Array) -> list[Any]:
     """Values rounded for JSON, refusing NaN or infinity from a model."""
     if not np.all(np.isfinite(values)):
         raise ValueError("model produced a non-finite value")
-    return np.round(values, 6).tolist()
-
-
-def _action(p: float) -> str:
-    if p >= 0.5:
-        return "IMMEDIATE"
-    if p >= 0.2:
-        return "WITHIN_7_DAYS"
-    return "WITHIN_30_DAYS"
-
-
-def _windows(p: np.ndarray, now: dt.datetime) -> list[dict[str, str]]:
-    """Interquartile range of the failure time under the constant daily hazard implied by p."""
-    clipped = np.clip(p, 1e-6, 1 - 1e-6)
-    daily = -np.log(1 - clipped) / 30
-    # Beyond a few years the estimate says "not soon" more than it says when.
-    start = np.minimum(-np.log(0.75) / daily, 2 * 365.0)
-    end = np.minimum(-np.log(0.25) / daily, 5 * 365.0)
-    return [
-        {
-            "start": iso(now + dt.timedelta(days=float(s))),
-            "end": iso(now + dt.timedelta(days=float(e))),
-        }
-        for s, e in zip(start, end, strict=True)
-    ]
+    rounded: list[Any] = np.round(values, 6).tolist()
+    return rounded
 
 
 def _schedule(
-    m: ChargerMetrics, failure: Mapping[str, Any], plan: Any, i: int, now: dt.datetime, version: str
-) -> dict[str, Any]:
-    day = (now + dt.timedelta(days=int(plan.lead_days[i]))).date()
+    charger_id: str,
+    failure: Mapping[str, Any],
+    plan: Any,
+    i: int,
+    now: dt.datetime,
+    version: str,
+) -> Prediction:
+    day = in_days(now, plan.lead_days[i]).date()
     hour = int(plan.window_start_hour[i])
     when = dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC)
     if when < now:
@@ -187,7 +187,7 @@ def _schedule(
     rationale = [
         f"30-day failure probability {p:.0%} -> {plan.urgency[i]} urgency",
         f"risk drivers: {factors}",
-        f"quietest window for this charger type starts {hour:02d}:00 UTC",
+        f"quietest window for this charger class starts {hour:02d}:00 UTC",
         f"service takes about {plan.downtime_hours[i]:.1f} h; a repair after failure about "
         f"{plan.repair_hours[i]:.1f} h",
         "preventive service pays off"
@@ -195,7 +195,7 @@ def _schedule(
         else "expected failure cost is below the service cost: monitor",
     ]
     return {
-        "charger_id": m.charger_id,
+        "charger_id": charger_id,
         "recommended_date": iso(when),
         "urgency": plan.urgency[i],
         "estimated_downtime_hours": finite(plan.downtime_hours[i]),

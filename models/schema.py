@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,6 +19,7 @@ from pydantic import (
 from vocabulary import ID_PATTERN, PREDICTION_TYPES
 
 from .errors import InvalidTelemetry
+from .ocpp import STATUS_ALIASES, ConnectorStatus
 
 CHARGER_ID_PATTERN = f"^{ID_PATTERN}$"
 MAX_METADATA_BYTES = 4096
@@ -28,56 +28,6 @@ MAX_AC_KW = 44.0  # three-phase 63 A
 MIN_DC_KW = 5.0
 
 
-class ConnectorStatus(StrEnum):
-    """OCPP 1.6 ChargePointStatus."""
-
-    AVAILABLE = "Available"
-    PREPARING = "Preparing"
-    CHARGING = "Charging"
-    SUSPENDED_EVSE = "SuspendedEVSE"
-    SUSPENDED_EV = "SuspendedEV"
-    FINISHING = "Finishing"
-    RESERVED = "Reserved"
-    UNAVAILABLE = "Unavailable"
-    FAULTED = "Faulted"
-
-
-CHARGING_STATUSES = frozenset(
-    {ConnectorStatus.CHARGING, ConnectorStatus.SUSPENDED_EV, ConnectorStatus.SUSPENDED_EVSE}
-)
-
-# The seed service's upper-case statuses, mapped onto OCPP.
-STATUS_ALIASES: dict[str, ConnectorStatus] = {
-    "AVAILABLE": ConnectorStatus.AVAILABLE,
-    "CHARGING": ConnectorStatus.CHARGING,
-    "OCCUPIED": ConnectorStatus.PREPARING,
-    "UNAVAILABLE": ConnectorStatus.UNAVAILABLE,
-    "OFFLINE": ConnectorStatus.UNAVAILABLE,
-    "FAULTY": ConnectorStatus.FAULTED,
-    "FULLY_CHARGED": ConnectorStatus.FINISHING,
-}
-
-# OCPP 1.6 ChargePointErrorCode; vendor strings are accepted too.
-OCPP_ERROR_CODES = frozenset(
-    {
-        "ConnectorLockFailure",
-        "EVCommunicationError",
-        "GroundFailure",
-        "HighTemperature",
-        "InternalError",
-        "LocalListConflict",
-        "NoError",
-        "OtherError",
-        "OverCurrentFailure",
-        "OverVoltage",
-        "PowerMeterFailure",
-        "PowerSwitchFailure",
-        "ReaderFailure",
-        "ResetFailure",
-        "UnderVoltage",
-        "WeakSignal",
-    }
-)
 VendorCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -183,7 +133,7 @@ class FailurePrediction(BaseModel):
     failure_probability: float = Field(ge=0, le=1)
     predicted_failure_window: Window
     confidence: float = Field(ge=0, le=1)
-    recommended_action: Literal["IMMEDIATE", "WITHIN_7_DAYS", "WITHIN_30_DAYS"]
+    recommended_action: Literal["IMMEDIATE", "WITHIN_7_DAYS", "WITHIN_30_DAYS", "ROUTINE"]
     top_contributing_factors: list[str]
     model_version: str
     timestamp: str

@@ -67,9 +67,10 @@ def own_redis() -> Iterator[RedisProcess]:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """A small model set trained once per session (seconds)."""
+    """The production model set (`python -m models.train` defaults), trained once per session
+    and shared by every test (about 6 s)."""
     folder = tmp_path_factory.mktemp("artifacts")
-    cards = train_all(folder, seed=11, chargers=400, days=150)
+    cards = train_all(folder)
     return folder, cards
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-from models.features import feature_matrix
+from models.features import anomaly_matrix, failure_matrix
 from models.simulator import ANOMALY_TYPES, FleetSimulator, fleet_telemetry, inject_anomalies
 
 
@@ -14,9 +14,9 @@ def test_same_seed_same_fleet_other_seed_other_fleet() -> None:
     a = FleetSimulator(5).run(50, 40)
     b = FleetSimulator(5).run(50, 40)
     c = FleetSimulator(6).run(50, 40)
-    assert np.array_equal(feature_matrix(a.frame), feature_matrix(b.frame))
+    assert np.array_equal(failure_matrix(a.frame), failure_matrix(b.frame))
     assert np.array_equal(a.fails_within_horizon, b.fails_within_horizon)
-    assert not np.array_equal(feature_matrix(a.frame), feature_matrix(c.frame))
+    assert not np.array_equal(failure_matrix(a.frame), failure_matrix(c.frame))
 
 
 def test_hundred_thousand_charger_days() -> None:
@@ -31,7 +31,7 @@ def test_hundred_thousand_charger_days() -> None:
 def test_labels_are_not_a_fixed_function_of_observed_features() -> None:
     """A flexible model scored on chargers it never saw stays far from AUC 1.0."""
     fleet = FleetSimulator(2).run(400, 150)
-    X, y = feature_matrix(fleet.frame), fleet.fails_within_horizon
+    X, y = failure_matrix(fleet.frame), fleet.fails_within_horizon
     train = fleet.charger % 4 != 0
     model = HistGradientBoostingClassifier(max_iter=300, max_leaf_nodes=63).fit(X[train], y[train])
     auc = roc_auc_score(y[~train], model.predict_proba(X[~train])[:, 1])
@@ -43,7 +43,7 @@ def test_injected_anomalies_are_labelled() -> None:
     injected, labels = inject_anomalies(fleet.frame, 0.1, seed=1)
     assert 0.05 < np.mean(labels != "") < 0.15
     assert set(labels[labels != ""]) == set(ANOMALY_TYPES)
-    changed = np.any(feature_matrix(injected) != feature_matrix(fleet.frame), axis=1)
+    changed = np.any(anomaly_matrix(injected) != anomaly_matrix(fleet.frame), axis=1)
     assert np.array_equal(changed, labels != "")
 
 
