@@ -22,7 +22,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from .features import FAILURE_FEATURE_NAMES, FAILURE_FEATURES, Array
 
-
 # A contributing factor must raise the odds of failure by at least 5 %.
 MIN_FACTOR_LOG_ODDS = 0.05
 
