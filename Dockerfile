@@ -7,7 +7,7 @@ COPY tasks tasks
 COPY api api
 COPY cli cli
 COPY bench bench
-COPY celeryconfig.py Procfile ./
+COPY celeryconfig.py vocabulary.py Procfile ./
 RUN pip install --no-cache-dir . && useradd --create-home chargewatch && mkdir -p /app/artifacts \
     && chown chargewatch /app/artifacts
 USER chargewatch

@@ -6,11 +6,13 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from api.app import create_api
 from models.simulator import fleet_telemetry
 from tests.stack import Stack
+from vocabulary import QUEUES
 
 TELEMETRY = fleet_telemetry(3, seed=61)
 
@@ -82,10 +84,14 @@ def test_fleet_endpoint_reports_progress(client: TestClient, clean_cache: Callab
     ],
 )
 def test_bad_input_is_refused_before_anything_is_enqueued(
-    client: TestClient, method: str, url: str, payload: dict | None
+    stack: Stack, client: TestClient, method: str, url: str, payload: dict | None
 ) -> None:
+    broker = redis.Redis.from_url(stack.settings.celery_broker_url)
+    before = {q: broker.llen(q) for q in QUEUES}
     response = getattr(client, method)(url, **({"json": payload} if payload else {}))
-    assert response.status_code in (404, 422)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"]  # names what is wrong
+    assert {q: broker.llen(q) for q in QUEUES} == before
 
 
 def test_api_key_guards_everything_but_health(keyed: TestClient) -> None:

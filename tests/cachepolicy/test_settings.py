@@ -4,6 +4,14 @@ import pytest
 
 from cachepolicy import CacheSettings, ConfigError, load_settings
 from cachepolicy.settings import redact_url
+from tasks.settings import AppSettings
+
+
+@pytest.fixture(autouse=True)
+def bare_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever this machine's environment sets, these tests see only what they set."""
+    for name in AppSettings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
 
 
 def test_seed_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ import redis
 
 from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
-from tests.stack import Stack
+from tests.stack import Stack, wait_until
 
 FLEET = fleet_telemetry(400, seed=81)
 TASKS = ("tasks.predict_failure", "tasks.schedule_maintenance", "tasks.detect_anomaly")
@@ -43,15 +43,16 @@ def test_cache_killed_under_load_then_restarted_empty(
         time.sleep(0.01)
     stack.cache_server.stop(kill=True)
     in_flight = sum(not r.ready() for r in pending)
-    time.sleep(1.0)
+    # Predictions go on while the cache is dead: 30 more complete before it comes back.
+    assert wait_until(lambda: sum(r.ready() for r in pending) >= 300 - in_flight + 30, 60)
     stack.cache_server.restart(empty=True)
     results = [r.get(timeout=120) for r in pending]
     assert len(results) == 300 and all("model_version" in r for r in results)
     recovery = recovery_seconds(stack, FLEET[0])
     with SyncCacheService(stack.settings) as cache:
-        time.sleep(0.5)  # counters kept while Redis was down are flushed now
+        # Counters kept while Redis was down reach the fleet-wide hash once it is back.
+        assert wait_until(lambda: cache.health_check()["errors"] > 0)
         health = cache.health_check()
-    assert health["errors"] > 0  # the outage is visible in the fleet-wide counters
     fault_report["cache_killed"] = {
         "tasks": 300,
         "in_flight_at_kill": in_flight,
@@ -66,7 +67,11 @@ def test_cache_paused_longer_than_the_socket_timeout(
 ) -> None:
     pending = send_load(stack, FLEET[:150])
     stack.cache_server.pause()
-    time.sleep(2.0)  # the socket timeout is 0.5 s
+    paused_at = time.monotonic()
+    done_at_pause = sum(r.ready() for r in pending)
+    # Frozen longer than the socket timeout (0.5 s), predictions still complete.
+    assert wait_until(lambda: sum(r.ready() for r in pending) >= done_at_pause + 20, 30)
+    assert time.monotonic() - paused_at > stack.settings.redis_socket_timeout
     paused_results = [r for r in pending if r.ready()]
     stack.cache_server.resume()
     results = [r.get(timeout=120) for r in pending]
@@ -101,15 +106,12 @@ def test_planted_values_are_misses_counted_and_overwritten(
         stale = {k: v for k, v in real.items() if k != "served_from_cache"}
         planted = json.dumps({**stale, "model_version": "failure-0.old"}).encode()
     with SyncCacheService(stack.settings) as cache:
-        time.sleep(0.5)
         before = cache.health_check()[counter]
-    raw.set(key, planted, ex=3600)
-    result = stack.call("tasks.predict_failure", charger["charger_id"], charger)
-    assert result["served_from_cache"] is False
-    assert json.loads(raw.get(key))["model_version"] == real["model_version"]  # overwritten
-    with SyncCacheService(stack.settings) as cache:
-        time.sleep(0.5)
-        assert cache.health_check()[counter] > before
+        raw.set(key, planted, ex=3600)
+        result = stack.call("tasks.predict_failure", charger["charger_id"], charger)
+        assert result["served_from_cache"] is False
+        assert json.loads(raw.get(key))["model_version"] == real["model_version"]  # overwritten
+        assert wait_until(lambda: cache.health_check()[counter] > before)
 
 
 def test_noeviction_full_cache_still_returns_predictions(

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from cachepolicy.embedded import RedisProcess
 from models.simulator import fleet_telemetry
-from tests.stack import Stack
+from tests.stack import Stack, wait_until
 
 SECRET = "pa55-w0rd-nobody-sees"
 
 
 def test_a_pickled_message_sent_by_name_is_rejected(stack: Stack, clean_cache: Callable) -> None:
     result = stack.app.send_task("tasks.echo", args=["pickled"], serializer="pickle")
-    time.sleep(3)
+
+    def refused() -> bool:
+        log = "\n".join(Path(p.log).read_text() for p in stack.workers)
+        return "ContentDisallowed" in log or "Refusing to deserialize" in log
+
+    assert wait_until(refused, 15)
     assert result.state == "PENDING"  # never ran
-    log = "\n".join(Path(p.log).read_text() for p in stack.workers)
-    assert "ContentDisallowed" in log or "Refusing to deserialize" in log
     assert stack.call("tasks.echo", "json still works") == "json still works"
 
 
