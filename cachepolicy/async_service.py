@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from .background import Maintainer
 from .connection import async_client, sync_client
-from .core import CacheCore, Validator, Value
+from .core import CacheCore, Validator
 from .executor import AsyncCompute, AsyncExecutor
+from .faces import awaited
 from .operations import Computed, PredictionOps
 from .settings import CacheSettings, load_settings
 
@@ -38,59 +38,14 @@ class CacheService:
     def breaker_state(self) -> str:
         return self.core.breaker.state
 
-    async def get_prediction(
-        self,
-        prediction_type: str,
-        charger_id: str,
-        *,
-        tenant_id: str | None = None,
-        fingerprint: str | None = None,
-    ) -> Value | None:
-        op = self._ops.get_prediction(
-            prediction_type, charger_id, tenant_id=tenant_id, fingerprint=fingerprint
-        )
-        return await self.executor.run(op)
-
-    async def set_prediction(
-        self,
-        prediction_type: str,
-        charger_id: str,
-        result: Value,
-        ttl: int | None = None,
-        *,
-        tenant_id: str | None = None,
-        fingerprint: str | None = None,
-    ) -> bool:
-        op = self._ops.set_prediction(
-            prediction_type, charger_id, result, ttl, tenant_id=tenant_id, fingerprint=fingerprint
-        )
-        return await self.executor.run(op)
-
-    async def get(self, key: str) -> Value | None:
-        return await self.executor.run(self._ops.get(key))
-
-    async def set(self, key: str, data: Value, ttl: int | None = None) -> bool:
-        return await self.executor.run(self._ops.set(key, data, ttl))
-
-    async def invalidate_prediction(
-        self, prediction_type: str, charger_id: str, *, tenant_id: str | None = None
-    ) -> bool:
-        op = self._ops.invalidate_prediction(prediction_type, charger_id, tenant_id=tenant_id)
-        return await self.executor.run(op)
-
-    async def invalidate_all_versions(
-        self, charger_id: str, *, tenant_id: str | None = None
-    ) -> int:
-        op = self._ops.invalidate_all_versions(charger_id, tenant_id=tenant_id)
-        return await self.executor.run(op)
-
-    async def invalidate_many(
-        self, charger_ids: Iterable[str], *, tenant_id: str | None = None
-    ) -> int:
-        return await self.executor.run(self._ops.invalidate_many(charger_ids, tenant_id=tenant_id))
-
-    async def health_check(self) -> dict[str, Any]:
-        return await self.executor.run(self._ops.health_check())
+    get_prediction = awaited(PredictionOps.get_prediction)
+    set_prediction = awaited(PredictionOps.set_prediction)
+    get = awaited(PredictionOps.get)
+    set = awaited(PredictionOps.set)
+    invalidate_prediction = awaited(PredictionOps.invalidate_prediction)
+    invalidate_all_versions = awaited(PredictionOps.invalidate_all_versions)
+    invalidate_many = awaited(PredictionOps.invalidate_many)
+    health_check = awaited(PredictionOps.health_check)
 
     async def get_or_compute(
         self,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from .background import Maintainer
 from .connection import sync_client
-from .core import CacheCore, Validator, Value
+from .core import CacheCore, Validator
 from .executor import SyncCompute, SyncExecutor
+from .faces import blocking
 from .fleet import FleetCache
 from .housekeeping import Housekeeping
 from .operations import Computed, PredictionOps
@@ -40,60 +40,14 @@ class SyncCacheService:
     def breaker_state(self) -> str:
         return self.core.breaker.state
 
-    def get_prediction(
-        self,
-        prediction_type: str,
-        charger_id: str,
-        *,
-        tenant_id: str | None = None,
-        fingerprint: str | None = None,
-    ) -> Value | None:
-        """The cached prediction, or None on a miss or any Redis fault (never raises for them)."""
-        op = self._ops.get_prediction(
-            prediction_type, charger_id, tenant_id=tenant_id, fingerprint=fingerprint
-        )
-        return self.executor.run(op)
-
-    def set_prediction(
-        self,
-        prediction_type: str,
-        charger_id: str,
-        result: Value,
-        ttl: int | None = None,
-        *,
-        tenant_id: str | None = None,
-        fingerprint: str | None = None,
-    ) -> bool:
-        """Store with the type's TTL (or `ttl`); False when Redis could not take it."""
-        op = self._ops.set_prediction(
-            prediction_type, charger_id, result, ttl, tenant_id=tenant_id, fingerprint=fingerprint
-        )
-        return self.executor.run(op)
-
-    def get(self, key: str) -> Value | None:
-        return self.executor.run(self._ops.get(key))
-
-    def set(self, key: str, data: Value, ttl: int | None = None) -> bool:
-        return self.executor.run(self._ops.set(key, data, ttl))
-
-    def invalidate_prediction(
-        self, prediction_type: str, charger_id: str, *, tenant_id: str | None = None
-    ) -> bool:
-        """Drop one type (and what derives from it) for the current version."""
-        op = self._ops.invalidate_prediction(prediction_type, charger_id, tenant_id=tenant_id)
-        return self.executor.run(op)
-
-    def invalidate_all_versions(self, charger_id: str, *, tenant_id: str | None = None) -> int:
-        """Delete every type and version of one charger; the true number of keys deleted."""
-        return self.executor.run(self._ops.invalidate_all_versions(charger_id, tenant_id=tenant_id))
-
-    def invalidate_many(self, charger_ids: Iterable[str], *, tenant_id: str | None = None) -> int:
-        """Bulk invalidation, every type and version, pipelined; keys deleted."""
-        return self.executor.run(self._ops.invalidate_many(charger_ids, tenant_id=tenant_id))
-
-    def health_check(self) -> dict[str, Any]:
-        """The seed's cache health block, fleet-wide counters included (one round trip)."""
-        return self.executor.run(self._ops.health_check())
+    get_prediction = blocking(PredictionOps.get_prediction)
+    set_prediction = blocking(PredictionOps.set_prediction)
+    get = blocking(PredictionOps.get)
+    set = blocking(PredictionOps.set)
+    invalidate_prediction = blocking(PredictionOps.invalidate_prediction)
+    invalidate_all_versions = blocking(PredictionOps.invalidate_all_versions)
+    invalidate_many = blocking(PredictionOps.invalidate_many)
+    health_check = blocking(PredictionOps.health_check)
 
     def get_or_compute(
         self,
