@@ -1,47 +1,42 @@
-"""Endpoints. They enqueue tasks by name and read results and progress; nothing else."""
+"""Endpoints. They read the cache and the results, and enqueue tasks by name; nothing else."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Any
 
-from celery.exceptions import TimeoutError as CeleryTimeout
-from fastapi import APIRouter, HTTPException, Path, Request
+from celery.result import AsyncResult
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+import vocabulary as v
 from models import ChargerMetrics
-from vocabulary import ID_PATTERN
 
-ID_REGEX = f"^{ID_PATTERN}$"
+ID_REGEX = f"^{v.ID_PATTERN}$"
 ChargerId = Annotated[str, Path(pattern=ID_REGEX, max_length=64)]
+TenantId = Annotated[str, Path(pattern=ID_REGEX, max_length=64)]
+TenantQuery = Annotated[str | None, Query(pattern=ID_REGEX, max_length=64)]
 TaskId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
-HEALTH_TIMEOUT = 3.0
+MAX_FLEET = 200_000
 
 public = APIRouter(prefix="/api/v1", tags=["health"])
 guarded = APIRouter(prefix="/api/v1", tags=["predictions"])
 
-
-class PredictionType(StrEnum):
-    failure = "failure"
-    maintenance = "maintenance"
-    anomaly = "anomaly"
-
-
-TASK_OF = {
-    PredictionType.failure: "tasks.predict_failure",
-    PredictionType.maintenance: "tasks.schedule_maintenance",
-    PredictionType.anomaly: "tasks.detect_anomaly",
-}
+PredictionType = StrEnum("PredictionType", {name: name for name in v.TYPE_NAMES})  # type: ignore[misc]
 
 
 class PredictionRequest(BaseModel):
     charger_id: str = Field(pattern=ID_REGEX)
     metrics: ChargerMetrics | None = None
+    tenant_id: str | None = Field(None, pattern=ID_REGEX)
 
 
 class FleetRequest(BaseModel):
-    telemetry: list[ChargerMetrics] = Field(max_length=200_000)
+    # Items are validated one by one by the task: bad ones are reported by index, the rest
+    # served (the same semantics as the task and the CLI).
+    telemetry: list[Any] = Field(max_length=MAX_FLEET)
+    tenant_id: str | None = Field(None, pattern=ID_REGEX)
 
 
 class Enqueued(BaseModel):
@@ -49,76 +44,101 @@ class Enqueued(BaseModel):
     status_url: str
 
 
-def enqueued(result: Any) -> Enqueued:
+def enqueued(request: Request, result: AsyncResult) -> Enqueued:
+    request.app.state.sent.remember(result.id)
     return Enqueued(task_id=result.id, status_url=f"/api/v1/tasks/{result.id}")
-
-
-def fallback_health(request: Request, reason: str) -> dict[str, Any]:
-    """What the API can tell on its own when no worker answers."""
-    return {
-        "status": "unhealthy",
-        "checks": {
-            "cache": request.app.state.cache.health_check(),
-            "workers": {"status": reason, "count": 0},
-            "models": {"status": "unknown: no worker answered", "loaded": False},
-        },
-    }
 
 
 @public.get("/health")
 def health(request: Request) -> JSONResponse:
-    """The contract's health JSON: 200 when workers and models can serve, 503 otherwise."""
-    try:
-        report = request.app.state.celery.send_task("tasks.health").get(timeout=HEALTH_TIMEOUT)
-    except CeleryTimeout:
-        report = fallback_health(request, "no worker answered")
-    except Exception as exc:  # the broker itself is unreachable
-        report = fallback_health(request, f"broker unreachable ({type(exc).__name__})")
+    """The contract's health JSON from state kept in Redis: 200, or 503 when no worker or no
+    model can serve predictions. No broadcast, no task."""
+    report = request.app.state.health.report()
     return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
 
 
-@guarded.post("/predictions/{prediction_type}", status_code=202)
-def enqueue_prediction(
+@public.get("/health/live")
+def live() -> dict[str, str]:
+    """The API process is up (for an orchestrator's liveness probe)."""
+    return {"status": "alive"}
+
+
+@public.get("/health/ready")
+def ready(request: Request) -> JSONResponse:
+    """Predictions can be served: a live worker on the interactive queue and every model.
+    A degraded cache is ready (predictions go on without it)."""
+    report = request.app.state.health.report()
+    ok = report["status"] != "unhealthy"
+    body = {"status": "ready" if ok else "not ready", "health": report["status"]}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+@guarded.post(
+    "/predictions/{prediction_type}",
+    status_code=202,
+    responses={200: {"description": "served from the cache"}},
+)
+def predict(
     request: Request, prediction_type: PredictionType, body: PredictionRequest
-) -> Enqueued:
-    """Enqueue one prediction; metrics are optional once telemetry is stored."""
+) -> JSONResponse:
+    """A cached prediction at once (200), or the task enqueued (202, follow status_url).
+    Metrics are optional once telemetry is stored."""
     if body.metrics is not None and body.metrics.charger_id != body.charger_id:
         raise HTTPException(422, detail="metrics.charger_id does not match charger_id")
     metrics = body.metrics.model_dump(mode="json") if body.metrics else None
-    celery = request.app.state.celery
-    return enqueued(celery.send_task(TASK_OF[prediction_type], args=[body.charger_id, metrics]))
+    cached, pending = request.app.state.client.lookup_or_send(
+        prediction_type.value, body.charger_id, metrics, tenant_id=body.tenant_id
+    )
+    if pending is None:
+        return JSONResponse(cached, status_code=200)
+    return JSONResponse(enqueued(request, pending).model_dump(), status_code=202)
 
 
 @guarded.post("/fleet/{prediction_type}", status_code=202)
 def enqueue_fleet(
     request: Request, prediction_type: PredictionType, body: FleetRequest
 ) -> Enqueued:
-    """Enqueue a fleet batch; follow it at status_url (with progress)."""
-    telemetry = [m.model_dump(mode="json") for m in body.telemetry]
-    celery = request.app.state.celery
-    return enqueued(
-        celery.send_task("tasks.predict_fleet", args=[prediction_type.value, telemetry])
+    """Enqueue a fleet batch; follow it at status_url (with progress). Bad items are reported
+    by index in the result, the others served."""
+    kwargs = {} if body.tenant_id is None else {"tenant_id": body.tenant_id}
+    app = request.app.state.client.app
+    result = app.send_task(
+        v.PREDICT_FLEET,
+        args=[prediction_type.value, body.telemetry],
+        kwargs=kwargs,
+        queue=v.queue_of(v.PREDICT_FLEET),
     )
+    return enqueued(request, result)
 
 
-@guarded.get("/tasks/{task_id}")
+@guarded.get("/tasks/{task_id}", responses={404: {"description": "no such task"}})
 def task_status(request: Request, task_id: TaskId) -> dict[str, Any]:
-    """State of an enqueued task, its result when done, and fleet progress."""
-    result = request.app.state.celery.AsyncResult(task_id)
+    """State of a task this API enqueued, its result when done, and fleet progress."""
+    if request.app.state.sent.known(task_id) is False:
+        raise HTTPException(404, detail=f"no task {task_id} was enqueued here (or it expired)")
+    client = request.app.state.client
+    result = client.app.AsyncResult(task_id)
     body: dict[str, Any] = {"task_id": task_id, "state": result.state}
     if result.successful():
         body["result"] = result.result
     elif result.failed():
         body["error"] = {"type": type(result.result).__name__, "message": str(result.result)}
-    progress = request.app.state.progress.of(task_id)
+    progress = client.progress.of(task_id)
     if progress:
         body["progress"] = progress
     return body
 
 
 @guarded.post("/chargers/{charger_id}/invalidate", status_code=202)
-def invalidate(request: Request, charger_id: ChargerId) -> Enqueued:
+def invalidate(request: Request, charger_id: ChargerId, tenant_id: TenantQuery = None) -> Enqueued:
     """Invalidate every cached prediction of one charger (all types and versions)."""
-    return enqueued(
-        request.app.state.celery.send_task("tasks.invalidate_charger", args=[charger_id])
-    )
+    kwargs = {} if tenant_id is None else {"tenant_id": tenant_id}
+    app = request.app.state.client.app
+    return enqueued(request, app.send_task(v.INVALIDATE_CHARGER, args=[charger_id], kwargs=kwargs))
+
+
+@guarded.post("/tenants/{tenant_id}/invalidate", status_code=202)
+def invalidate_tenant(request: Request, tenant_id: TenantId) -> Enqueued:
+    """Queue a whole tenant for deletion (beat purges its keys in bounded steps)."""
+    app = request.app.state.client.app
+    return enqueued(request, app.send_task(v.INVALIDATE_TENANT, args=[tenant_id]))

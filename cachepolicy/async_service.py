@@ -39,6 +39,7 @@ class CacheService:
         return self.core.breaker.state
 
     get_prediction = awaited(PredictionOps.get_prediction)
+    peek_prediction = awaited(PredictionOps.peek_prediction)
     set_prediction = awaited(PredictionOps.set_prediction)
     get = awaited(PredictionOps.get)
     set = awaited(PredictionOps.set)

@@ -99,6 +99,14 @@ class Housekeeping:
 
         return self._purge_step(version_pattern(version), version, ours, count)
 
+    def purge_version(self, version: str, count: int = 1000) -> int:
+        """Every key of a version, now (an operator's command; the version in use included)."""
+        deleted, finished = 0, False
+        while not finished:
+            step, finished = self.purge_version_step(version, count, allow_current=True)
+            deleted += step
+        return deleted
+
     def queue_tenant_purge(self, tenant_id: str) -> bool:
         """Ask beat to delete every prediction of a tenant, all types and versions."""
         replies = self._send(

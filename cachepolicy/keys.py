@@ -23,6 +23,7 @@ JOB_RUNS_KEY: Final = f"{INTERNAL_PREFIX}:job-runs"
 PENDING_INVALIDATIONS_KEY: Final = f"{INTERNAL_PREFIX}:pending-invalidations"
 PURGE_TENANTS_KEY: Final = f"{INTERNAL_PREFIX}:purge-tenants"
 POPULARITY_PREFIX: Final = f"{INTERNAL_PREFIX}:popular"
+WORKERS_KEY: Final = f"{INTERNAL_PREFIX}:workers"
 
 # Counters and registries are refreshed on every flush; the TTL only reaps them once every
 # process of a deployment is gone.
@@ -227,6 +228,11 @@ def job_running_key(job_name: str) -> str:
 def delivery_key(task_id: str) -> str:
     """How many times a task message was delivered (poison-message cap)."""
     return f"{INTERNAL_PREFIX}:deliveries:{validate_token(task_id, 'task id')}"
+
+
+def sent_key(task_id: str) -> str:
+    """Marks a task id a client sent (the API tells its own tasks from unknown ids)."""
+    return f"{INTERNAL_PREFIX}:sent:{validate_token(task_id, 'task id')}"
 
 
 def progress_key(job_id: str) -> str:

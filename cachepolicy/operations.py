@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .core import CacheCore, Value
+from .core import CacheCore, Value, logger
 from .instructions import (
     FAILED,
     Compute,
@@ -27,7 +27,7 @@ from .keys import (
     validate_custom_key,
 )
 from .locks import RELEASE_SCRIPT, new_token, ttl_ms
-from .metrics import MISSES, OTHER
+from .metrics import HITS, MISSES, OTHER
 
 POLL_INTERVAL = 0.01
 
@@ -71,6 +71,28 @@ class PredictionOps:
         return self._read(
             prediction_type, self.core.keys.prediction(prediction_type, scoped), fingerprint
         )
+
+    def peek_prediction(
+        self,
+        prediction_type: str,
+        charger_id: str,
+        *,
+        tenant_id: str | None = None,
+        fingerprint: str | None = None,
+    ) -> Operation[Value | None]:
+        """A first-chance read for a caller that hands every miss to someone who counts it (a
+        client sending the task on a miss): only a hit is counted here."""
+        scoped = scoped_id(charger_id, tenant_id)
+        key = self.core.keys.prediction(prediction_type, scoped)
+        raw = yield from send_one("get", prediction_type, command("get", key))
+        if raw is FAILED or raw is None:
+            return None
+        value = self.core.judge(prediction_type, key, raw, fingerprint)[0]
+        if value is not None:
+            self.core.note_request(prediction_type, scoped)
+            self.core.metrics.count(prediction_type, HITS)
+            logger.debug("Cache HIT: %s", key)
+        return value
 
     def set_prediction(
         self,

@@ -41,6 +41,7 @@ class SyncCacheService:
         return self.core.breaker.state
 
     get_prediction = blocking(PredictionOps.get_prediction)
+    peek_prediction = blocking(PredictionOps.peek_prediction)
     set_prediction = blocking(PredictionOps.set_prediction)
     get = blocking(PredictionOps.get)
     set = blocking(PredictionOps.set)

@@ -1,5 +1,6 @@
 """The demo `make run` ends with: a simulated fleet asks for predictions the way the seed's
-traffic did, and a table compares our hit rates and latencies with the seed's expectations."""
+traffic did, through the light client (hits straight from Redis, misses by their tasks), and a
+table compares our hit rates and latencies with the seed's expectations."""
 
 from __future__ import annotations
 
@@ -7,19 +8,17 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from celery import Celery
+from celery.result import AsyncResult
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+import vocabulary as v
 from models.simulator import fleet_telemetry
+from tasks.client import PredictionClient
 
-TASK_OF = {
-    "failure": "tasks.predict_failure",
-    "maintenance": "tasks.schedule_maintenance",
-    "anomaly": "tasks.detect_anomaly",
-}
 # The seed's expected hit rates; requests per charger within one TTL give 1 - 1/n.
 SEED_HIT_RATE = {"failure": 0.75, "maintenance": 0.55, "anomaly": 0.35}
 SEED_MISS_MS = "50-200"
@@ -43,51 +42,64 @@ def request_plan(ids: list[str], kind: str, rng: random.Random) -> list[str]:
     return repeats
 
 
-def run_demo(app: Celery, chargers: int = 1000, console: Console | None = None) -> dict:
-    """Enqueue the demo traffic with a progress bar, print the table, return the figures."""
+def run_demo(
+    client: PredictionClient, chargers: int = 1000, console: Console | None = None
+) -> dict[str, dict[str, Any]]:
+    """Send the demo traffic with a progress bar, print the table, return the figures."""
     console = console or Console(width=120)
     fleet = fleet_telemetry(chargers, seed=7)
     ids = [m["charger_id"] for m in fleet]
     rng = random.Random(7)
-    for cid in ids:  # start cold, as a fresh deployment would
-        app.send_task("tasks.invalidate_charger", args=[cid])
-    plans = {kind: request_plan(ids, kind, rng) for kind in TASK_OF}
+    # Start cold, as a fresh deployment would.
+    client.app.send_task(v.INVALIDATE_CHARGERS, args=[ids]).get(timeout=60)
+    plans = {kind: request_plan(ids, kind, rng) for kind in v.TYPE_NAMES}
     total = sum(len(ids) + len(p) for p in plans.values())
-    reports = {kind: TypeReport() for kind in TASK_OF}
+    reports = {kind: TypeReport() for kind in v.TYPE_NAMES}
     with Progress(console=console, transient=False) as progress:
         bar = progress.add_task(f"predictions for {chargers:,} chargers", total=total)
-        for kind, task in TASK_OF.items():
-            first = [[m["charger_id"], m] for m in fleet]
-            again = [[cid, None] for cid in plans[kind]]
+        for kind in v.TYPE_NAMES:
+            first = [(m["charger_id"], m) for m in fleet]
+            again = [(cid, None) for cid in plans[kind]]
             for batch_start in range(0, len(first) + len(again), BATCH):
                 batch = (first + again)[batch_start : batch_start + BATCH]
-                _collect(app, task, batch, reports[kind])
+                _collect(client, kind, batch, reports[kind])
                 progress.advance(bar, len(batch))
-    for kind, task in TASK_OF.items():
-        _sample_latency(app, task, fleet[:20], reports[kind])
+    for kind in v.TYPE_NAMES:
+        _sample_latency(client, kind, fleet[:20], reports[kind])
     _print_table(console, reports)
     return {kind: _figures(r) for kind, r in reports.items()}
 
 
-def _collect(app: Celery, task: str, batch: list[list], report: TypeReport) -> None:
-    pending = [app.send_task(task, args=args) for args in batch]
-    for result in pending:
-        value = result.get(timeout=120)
+def _collect(
+    client: PredictionClient, kind: str, batch: list[tuple[str, Any]], report: TypeReport
+) -> None:
+    """One batch in flight at once: hits answer at once, misses are awaited afterwards."""
+    outcomes = [client.lookup_or_send(kind, cid, metrics) for cid, metrics in batch]
+    for cached, pending in outcomes:
+        value = _wait(pending) if pending is not None else cached or {}
         report.requests += 1
         report.hits += bool(value["served_from_cache"])
 
 
-def _sample_latency(app: Celery, task: str, sample: list[dict], report: TypeReport) -> None:
-    """Sequential round trips: each charger once cold (after invalidation), once warm."""
+def _wait(pending: AsyncResult) -> dict[str, Any]:
+    value: dict[str, Any] = pending.get(timeout=120)
+    return value
+
+
+def _sample_latency(
+    client: PredictionClient, kind: str, sample: list[dict[str, Any]], report: TypeReport
+) -> None:
+    """Sequential requests through the client: each charger once cold (after invalidation),
+    once warm."""
     for metrics in sample:
-        app.send_task("tasks.invalidate_charger", args=[metrics["charger_id"]]).get(timeout=30)
+        client.app.send_task(v.INVALIDATE_CHARGER, args=[metrics["charger_id"]]).get(timeout=30)
         for bucket in (report.miss_ms, report.hit_ms):
             started = time.perf_counter()
-            app.send_task(task, args=[metrics["charger_id"], metrics]).get(timeout=30)
+            client.predict(kind, metrics["charger_id"], metrics)
             bucket.append((time.perf_counter() - started) * 1000)
 
 
-def _figures(report: TypeReport) -> dict:
+def _figures(report: TypeReport) -> dict[str, Any]:
     return {
         "requests": report.requests,
         "hits": report.hits,

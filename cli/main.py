@@ -1,29 +1,33 @@
-"""`chargewatch`: operate the backend from a terminal. Every command has --help."""
+"""`chargewatch`: operate the backend from a terminal. Every command has --help.
+
+Commands that enqueue or read go through tasks.client (no scikit-learn is imported: `--help`
+and `predict` start at once); heavy modules are imported by the commands that need them.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
 
-from cachepolicy import SyncCacheService, load_settings
-from cachepolicy.keys import validate_charger_id, validate_type, validate_version
-from tasks.settings import AppSettings
+import vocabulary as v
+
+if TYPE_CHECKING:
+    from tasks.client import PredictionClient
+    from tasks.settings import AppSettings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line
 F = TypeVar("F", bound=Callable[..., Any])
-TYPES = ("failure", "maintenance", "anomaly")
+KIND_HELP = ", ".join(v.TYPE_NAMES)
+Tenant = Annotated[str | None, typer.Option("--tenant", help="tenant id (keys scoped per tenant)")]
 
 
 def one_line_errors(command: F) -> F:
@@ -43,22 +47,16 @@ def one_line_errors(command: F) -> F:
 
 
 def settings() -> AppSettings:
+    from cachepolicy import load_settings
+    from tasks.settings import AppSettings
+
     return load_settings(AppSettings)
 
 
-def celery_app() -> Any:
-    from tasks.config import make_app
+def client() -> PredictionClient:
+    from tasks.client import PredictionClient
 
-    return make_app(settings())
-
-
-def task_name(kind: str) -> str:
-    validate_type(kind)
-    return {
-        "failure": "tasks.predict_failure",
-        "maintenance": "tasks.schedule_maintenance",
-        "anomaly": "tasks.detect_anomaly",
-    }[kind]
+    return PredictionClient(settings())
 
 
 def read_json(path: Path | None) -> Any:
@@ -71,96 +69,119 @@ def read_json(path: Path | None) -> Any:
 @app.command()
 @one_line_errors
 def predict(
-    kind: Annotated[str, typer.Argument(help="failure, maintenance or anomaly")],
-    charger_id: Annotated[str, typer.Argument(help="e.g. CHG_001")],
+    kind: Annotated[str, typer.Argument(help=KIND_HELP)],
+    charger_id: Annotated[str, typer.Argument(help="e.g. CHG_000001")],
     metrics: Annotated[
         Path | None, typer.Option(help="telemetry JSON file, or - for stdin")
     ] = None,
+    tenant: Tenant = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait")] = 30.0,
 ) -> None:
-    """Predict one charger (from cache when fresh)."""
-    validate_charger_id(charger_id)
-    result = celery_app().send_task(task_name(kind), args=[charger_id, read_json(metrics)])
-    console.print_json(data=result.get(timeout=timeout))
+    """Predict one charger: from the cache when fresh, else by its task."""
+    with client() as c:
+        result = c.predict(kind, charger_id, read_json(metrics), tenant_id=tenant, timeout=timeout)
+    console.print_json(data=result)
 
 
 @app.command()
 @one_line_errors
 def fleet(
-    kind: Annotated[str, typer.Argument(help="failure, maintenance or anomaly")],
+    kind: Annotated[str, typer.Argument(help=KIND_HELP)],
     chargers: Annotated[int, typer.Option(help="simulate a fleet of this size")] = 1000,
     file: Annotated[Path | None, typer.Option(help="telemetry list as JSON instead")] = None,
+    tenant: Tenant = None,
 ) -> None:
-    """Run a fleet batch and follow its progress."""
-    from models.simulator import fleet_telemetry
-    from tasks.client import submit_fleet
+    """Run a fleet batch and follow its progress; exits 1 when any item was refused."""
+    from rich.progress import Progress
 
-    validate_type(kind)
-    telemetry = read_json(file) if file else fleet_telemetry(chargers, seed=1)
-    config = settings()
-    job_id, result = submit_fleet(celery_app(), kind, telemetry, config.fleet_chunk_size)
-    from tasks.progress import FleetProgress
+    if file is not None:
+        telemetry = read_json(file)
+    else:
+        from models.simulator import fleet_telemetry
 
-    with SyncCacheService(config) as cache, Progress(console=console) as progress:
-        tracker = FleetProgress(cache.executor)
+        telemetry = fleet_telemetry(chargers, seed=1)
+    if not isinstance(telemetry, list):
+        raise ValueError(f"{file}: expected a JSON list of telemetry documents")
+    with client() as c, Progress(console=console) as progress:
         bar = progress.add_task(f"{kind} for {len(telemetry):,} chargers", total=len(telemetry))
-        while not result.ready():
-            progress.update(bar, completed=tracker.of(job_id).get("done", 0))
-            time.sleep(0.2)
-        progress.update(bar, completed=len(telemetry))
-    summary = result.get(timeout=5)
-    console.print_json(data={k: v for k, v in summary.items() if k != "errors"})
+        summary = c.predict_fleet(
+            kind,
+            telemetry,
+            tenant_id=tenant,
+            on_progress=lambda p: progress.update(bar, completed=p.get("done", 0)),
+        )
+    console.print_json(data={k: val for k, val in summary.items() if k != "errors"})
     for error in summary["errors"][:10]:
-        err.print(f"charger {error['charger_id']!r} (item {error['index']}): {error['message']}")
+        err.print(f"item {error['index']} ({error['charger_id']!r}): {error['message']}")
+    if summary["error_count"]:
+        err.print(f"{summary['error_count']} of {summary['total']} items refused")
+        raise typer.Exit(1)
 
 
 @app.command()
 @one_line_errors
 def invalidate(
     charger_ids: Annotated[list[str] | None, typer.Argument(help="charger ids")] = None,
+    tenant: Tenant = None,
+    whole_tenant: Annotated[
+        bool, typer.Option(help="every charger of --tenant (beat purges it in bounded steps)")
+    ] = False,
     version: Annotated[
-        str | None, typer.Option(help="purge every key of this cache version")
+        str | None, typer.Option(help="purge every key of this cache version now")
     ] = None,
 ) -> None:
-    """Invalidate chargers (all types and versions), or purge a whole cache version."""
-    if version is None and not charger_ids:
-        raise ValueError("give charger ids or --version")
-    if charger_ids:
-        ids = [validate_charger_id(c) for c in charger_ids]
-        done = celery_app().send_task("tasks.invalidate_chargers", args=[ids]).get(timeout=60)
-        console.print(f"{done['deleted']} keys deleted for {done['chargers']} chargers")
-    if version is not None:
-        validate_version(version)
-        with SyncCacheService(settings()) as cache, console.status(f"purging {version}"):
-            deleted, finished = 0, False
-            while not finished:
-                step, finished = cache.housekeeping.purge_version_step(version, allow_current=True)
-                deleted += step
-        console.print(f"{deleted} keys of version {version} deleted")
+    """Invalidate chargers (all types and versions), a whole tenant, or a cache version."""
+    if version is None and not charger_ids and not whole_tenant:
+        raise ValueError("give charger ids, --tenant T --whole-tenant, or --version")
+    with client() as c:
+        if charger_ids:
+            kwargs = {} if tenant is None else {"tenant_id": tenant}
+            done = c.app.send_task(v.INVALIDATE_CHARGERS, args=[charger_ids], kwargs=kwargs)
+            result = done.get(timeout=60)
+            keys = "key" if result["deleted"] == 1 else "keys"
+            console.print(f"{result['deleted']} {keys} deleted for {result['chargers']} chargers")
+        if whole_tenant:
+            if tenant is None:
+                raise ValueError("--whole-tenant needs --tenant")
+            c.app.send_task(v.INVALIDATE_TENANT, args=[tenant]).get(timeout=60)
+            console.print(f"tenant {tenant} queued: beat purges its keys in bounded steps")
+        if version is not None:
+            deleted = c.cache.housekeeping.purge_version(version)
+            console.print(
+                f"{deleted} {'key' if deleted == 1 else 'keys'} of version {version} deleted"
+            )
 
 
 @app.command()
 @one_line_errors
 def stats() -> None:
     """Fleet-wide cache counters, per prediction type."""
+    from rich.table import Table
+
+    from cachepolicy import SyncCacheService
+
     with SyncCacheService(settings()) as cache:
         health = cache.health_check()
     table = Table(
         title=f"cache {health['status']} ({health['redis']}, version {health['version']})"
     )
-    for column in ("type", "hits", "misses", "errors", "hit rate"):
-        table.add_column(column)
+    columns = ("hits", "misses", "stale", "refreshed", "errors", "hit_rate")
+    for column in ("type", *columns):
+        table.add_column(column.replace("_", " "))
     for kind, block in health["by_type"].items():
-        table.add_row(kind, *(str(block[c]) for c in ("hits", "misses", "errors", "hit_rate")))
-    table.add_row("total", *(str(health[c]) for c in ("hits", "misses", "errors", "hit_rate")))
+        table.add_row(kind, *(str(block[c]) for c in columns))
+    table.add_row("total", *(str(health[c]) for c in columns))
     console.print(table)
 
 
 @app.command()
 @one_line_errors
-def health(timeout: Annotated[float, typer.Option(help="seconds to wait")] = 10.0) -> None:
-    """The health JSON, as a worker sees it."""
-    report = celery_app().send_task("tasks.health").get(timeout=timeout)
+def health() -> None:
+    """The health JSON, from the workers' heartbeats (exits 1 when unhealthy)."""
+    from tasks.health import HealthReader
+
+    with HealthReader(settings()) as reader:
+        report = reader.report()
     console.print_json(data=report)
     if report["status"] == "unhealthy":
         raise typer.Exit(1)
@@ -182,9 +203,9 @@ def demo(chargers: Annotated[int, typer.Option(help="fleet size")] = 1000) -> No
     from cli.demo import run_demo
     from tasks.launcher import wait_for_workers
 
-    celery = celery_app()
-    wait_for_workers(celery, ["interactive", "fleet"])
-    run_demo(celery, chargers, console)
+    with client() as c:
+        wait_for_workers(c.app, ["interactive", "fleet"])
+        run_demo(c, chargers, console)
 
 
 @app.command()
@@ -196,19 +217,19 @@ def run(
     and keep running until Ctrl-C."""
     from cli.demo import run_demo
     from cli.stack import run_stack
-    from models.artifacts import MODEL_NAMES, artifact_path
+    from models.cards import deployed_versions
     from tasks.launcher import wait_for_workers
 
     config = settings()
-    if not all(artifact_path(Path(config.model_dir), n).exists() for n in MODEL_NAMES):
+    if set(deployed_versions(config.model_dir)) != set(v.TYPE_NAMES):
         console.print(f"no models in {config.model_dir}: training them (about 10 s)")
         train()
 
     def after_start() -> None:
-        celery = celery_app()
-        wait_for_workers(celery, ["interactive", "fleet"], timeout=120)
-        if demo_chargers:
-            run_demo(celery, demo_chargers, console)
+        with client() as c:
+            wait_for_workers(c.app, ["interactive", "fleet"], timeout=120)
+            if demo_chargers:
+                run_demo(c, demo_chargers, console)
         console.print(
             f"Flower: http://127.0.0.1:{config.flower_port}   API: "
             f"http://127.0.0.1:{config.api_port}/docs   health: "

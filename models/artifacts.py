@@ -22,6 +22,7 @@ import skops.io as sio
 
 from vocabulary import TYPE_NAMES
 
+from .cards import card_path
 from .errors import ModelNotFound, UntrustedArtifact
 
 MODEL_NAMES: Final = TYPE_NAMES  # one artifact per prediction type, named after it
@@ -41,10 +42,6 @@ TRUSTED_TYPES: tuple[str, ...] = (
 
 def artifact_path(model_dir: Path, name: str) -> Path:
     return Path(model_dir) / f"{name}.skops"
-
-
-def card_path(model_dir: Path, name: str) -> Path:
-    return Path(model_dir) / f"{name}.card.json"
 
 
 def sha256(path: Path) -> str:

@@ -1,42 +1,76 @@
-"""Worker bootstep: `celery inspect stats` and Flower's worker page show fleet-wide counters.
+"""The worker bootstep: heartbeats into Redis (tasks.heartbeats), and fleet-wide cache counters
+for `celery inspect stats` and Flower's worker page.
 
-info() runs in the worker's main process, where no task runs: the counters come from the
-Redis hash every process flushes into.
+It runs in the worker's main process, where no task runs: the heartbeat thread names the model
+versions in MODEL_DIR (read from the cards; the pool's children load those artifacts), and the
+counters come from the Redis hash every process flushes into.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from celery import bootsteps
 
 from cachepolicy import SyncCacheService
+from models.cards import deployed_versions
+
+from .heartbeats import Heartbeat, Heartbeats
+
+SHOWN = ("status", "hits", "misses", "errors", "stale", "refreshed", "hit_rate", "version")
+PREFIX = "chargewatch_cache_fleet_"
 
 
-class CacheStatsStep(bootsteps.StartStopStep):
+class WorkerStep(bootsteps.StartStopStep):
     requires = ("celery.worker.components:Pool",)
 
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)
         self.cache: SyncCacheService | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def start(self, parent: Any) -> None:
-        self.cache = SyncCacheService(parent.app.conf.chargewatch_settings)
+        settings = parent.app.conf.chargewatch_settings
+        self.cache = SyncCacheService(settings)
+        heartbeats = Heartbeats(self.cache.executor)
+        queues = sorted(parent.app.amqp.queues.consume_from)
+        name = parent.hostname
+
+        def beat() -> None:
+            models = deployed_versions(settings.model_dir)
+            pulse = Heartbeat(
+                name, queues, int(parent.concurrency), models, settings.heartbeat_interval
+            )
+            heartbeats.beat(pulse)
+
+        def run() -> None:
+            while True:
+                beat()
+                if self._stop.wait(settings.heartbeat_interval):
+                    return
+
+        self._stop.clear()
+        self._thread = threading.Thread(target=run, name="worker-heartbeat", daemon=True)
+        self._thread.start()
+        self._forget = lambda: heartbeats.forget(name)
 
     def stop(self, parent: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+            self._forget()  # a warm shutdown leaves at once, not after two intervals
         if self.cache is not None:
             self.cache.close()
             self.cache = None
 
-    # Celery merges what info() returns into `inspect stats` (its stubs say None).
+    # Celery merges what info() returns into `inspect stats` (its stubs say None). Flower's
+    # "Other" tab shows each key as a row: flat scalars read there, nested dicts do not. The
+    # counters are fleet-wide (the same on every worker): never add them up across workers.
     def info(self, parent: Any) -> dict[str, Any]:  # type: ignore[override]
         if self.cache is None:
             return {}
         health = self.cache.health_check()
-        return {
-            "chargewatch_cache": {
-                key: health[key]
-                for key in ("status", "hits", "misses", "errors", "stale", "hit_rate", "version")
-                if key in health
-            }
-        }
+        return {f"{PREFIX}{key}": health[key] for key in SHOWN if key in health}

@@ -8,7 +8,7 @@ from typing import Any
 from celery import Celery, signals
 
 from . import control  # noqa: F401  (registers the censored `inspect conf`)
-from .bootstep import CacheStatsStep
+from .bootstep import WorkerStep
 from .config import make_app
 from .runtime import Runtime
 
@@ -23,7 +23,7 @@ def runtime_of(app: Celery) -> Runtime:
 
 
 app = make_app()
-app.steps["worker"].add(CacheStatsStep)
+app.steps["worker"].add(WorkerStep)
 
 
 @signals.worker_process_init.connect

@@ -1,74 +1,91 @@
-"""The health report: fleet-wide cache counters, workers from Celery's inspection, models."""
+"""Health from state kept in Redis: the cache block (one pipeline that also reads the
+fleet-wide counters), workers from their heartbeats, models from the versions those workers
+serve. No broadcast to the workers and no task: a load balancer may ask as often as it likes.
+
+Status: `unhealthy` (HTTP 503) when no live worker serves predictions or a prediction type has
+no model; `degraded` when the cache is down (predictions go on; workers cannot be read then
+and are reported unknown); `healthy` otherwise.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from celery import Celery
-
-from models import ModelError
+import vocabulary as v
+from cachepolicy import SyncCacheService
 
 from .base import ChargewatchTask
 from .celery import app
-from .runtime import Runtime
-
-INSPECT_TIMEOUT = 0.5
-
-
-def workers_block(celery_app: Celery) -> dict[str, Any]:
-    """Workers that answered, with pool size, tasks processed and queues."""
-    inspect = celery_app.control.inspect(timeout=INSPECT_TIMEOUT)
-    try:
-        stats = inspect.stats() or {}
-        queues = inspect.active_queues() or {}
-        active = inspect.active() or {}
-    except Exception as exc:  # the broker itself is unreachable
-        return {"status": "unreachable", "count": 0, "error": f"{type(exc).__name__}: {exc}"}
-    nodes = {
-        name: {
-            "state": "online",
-            "concurrency": info.get("pool", {}).get("max-concurrency"),
-            "processed": sum((info.get("total") or {}).values()),
-            "active": len(active.get(name, [])),
-            "queues": sorted(q["name"] for q in queues.get(name, [])),
-        }
-        for name, info in stats.items()
-    }
-    return {"status": "healthy" if nodes else "no workers", "count": len(nodes), "nodes": nodes}
+from .heartbeats import Heartbeat, Heartbeats, describe
+from .settings import AppSettings
 
 
-def models_block(runtime: Runtime) -> dict[str, Any]:
-    try:
-        predictor = runtime.predictor
-    except ModelError as exc:
-        return {"status": "unavailable", "loaded": False, "error": str(exc)}
+def workers_block(beats: list[Heartbeat] | None, now: float) -> dict[str, Any]:
+    if beats is None:
+        return {"status": "unknown: the cache Redis holding heartbeats is unreachable", "count": 0}
+    live = [b for b in beats if b.alive(now)]
+    serving = [b for b in live if v.INTERACTIVE in b.queues or v.DEFAULT_QUEUE in b.queues]
+    status = "healthy" if serving else "no workers" if not live else "no interactive worker"
     return {
-        "status": "healthy",
-        "loaded": True,
-        "versions": predictor.versions,
-        "held_out": {
-            name: card.get("held_out", {})
-            for name, card in predictor.cards.items()
-            if name == "failure"
-        },
+        "status": status,
+        "count": len(live),
+        "nodes": [describe(b, now) for b in live],
+        "gone": sorted(b.name for b in beats if not b.alive(now)),
     }
 
 
-def health_report(celery_app: Celery, runtime: Runtime) -> dict[str, Any]:
-    """The contract's health JSON: healthy, degraded (cache down) or unhealthy."""
-    cache = runtime.cache.health_check()
-    workers = workers_block(celery_app)
-    models = models_block(runtime)
-    if not workers["count"] or not models["loaded"]:
-        status = "unhealthy"
-    elif not cache["healthy"]:
+def models_block(beats: list[Heartbeat] | None, now: float) -> dict[str, Any]:
+    if beats is None:
+        return {"status": "unknown", "loaded": False}
+    versions: dict[str, set[str]] = {kind: set() for kind in v.TYPE_NAMES}
+    for beat in beats:
+        if beat.alive(now):
+            for kind, version in beat.models.items():
+                versions.setdefault(kind, set()).add(version)
+    missing = [kind for kind, found in versions.items() if not found]
+    return {
+        "status": "healthy" if not missing else f"no model for {', '.join(missing)}",
+        "loaded": not missing,
+        "versions": {kind: sorted(found) for kind, found in versions.items()},
+    }
+
+
+def health_report(cache: SyncCacheService) -> dict[str, Any]:
+    """The contract's health JSON (seed format, cache block first)."""
+    block = cache.health_check()
+    beats = Heartbeats(cache.executor).all() if block["healthy"] else None
+    now = time.time()
+    workers, models = workers_block(beats, now), models_block(beats, now)
+    if beats is None:
         status = "degraded"
+    elif workers["status"] != "healthy" or not models["loaded"]:
+        status = "unhealthy"
     else:
         status = "healthy"
-    return {"status": status, "checks": {"cache": cache, "workers": workers, "models": models}}
+    return {"status": status, "checks": {"cache": block, "workers": workers, "models": models}}
 
 
-@app.task(base=ChargewatchTask, bind=True, name="tasks.health")
-def health(self: ChargewatchTask) -> dict:
-    """Fleet-wide health as seen from a worker."""
-    return health_report(self.app, self.runtime)
+class HealthReader:
+    """For processes that answer health checks (API, CLI): one cache service of their own."""
+
+    def __init__(self, settings: AppSettings) -> None:
+        self.cache = SyncCacheService(settings)
+
+    def report(self) -> dict[str, Any]:
+        return health_report(self.cache)
+
+    def close(self) -> None:
+        self.cache.close()
+
+    def __enter__(self) -> HealthReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@app.task(base=ChargewatchTask, bind=True, name=v.HEALTH)
+def health(self: ChargewatchTask) -> dict[str, Any]:
+    """Fleet-wide health as kept in Redis (the same report the API serves)."""
+    return health_report(self.runtime.cache)

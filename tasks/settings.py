@@ -25,6 +25,8 @@ class AppSettings(CacheSettings):
     flower_port: int = Field(5555, ge=1, le=65535)
     flower_basic_auth: SecretStr | None = None
 
+    # Workers write a heartbeat this often; one missing for two intervals means the worker is gone.
+    heartbeat_interval: float = Field(2.0, gt=0)
     fleet_chunk_size: int = Field(5000, ge=1)
     task_soft_time_limit: int = Field(60, gt=0)
     task_time_limit: int = Field(90, gt=0)
@@ -36,7 +38,6 @@ class AppSettings(CacheSettings):
     beat_invalidation_interval: float = Field(10.0, gt=0)
     beat_purge_interval: float = Field(60.0, gt=0)
     beat_refresh_interval: float = Field(30.0, gt=0)
-    beat_health_interval: float = Field(30.0, gt=0)
     refresh_top_chargers: int = Field(1000, ge=1)
     refresh_min_requests: float = Field(1.0, ge=0)
     refresh_margin: float = Field(0.02, gt=0, lt=1)

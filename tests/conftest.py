@@ -11,6 +11,7 @@ import redis
 
 from cachepolicy import CacheSettings
 from cachepolicy.embedded import RedisProcess
+from cachepolicy.keys import WORKERS_KEY
 from models import Predictor
 from models.train import train_all
 from tests.stack import TEST_OVERRIDES, Stack
@@ -92,6 +93,14 @@ def stack(trained: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture
 def clean_cache(stack: Stack) -> Callable[[], None]:
+    """Empties the cache Redis but for the workers' heartbeats (as if they had just beaten)."""
     client = stack.raw_cache()
-    client.flushall()
-    return client.flushall
+
+    def clean() -> None:
+        heartbeats = client.hgetall(WORKERS_KEY)
+        client.flushall()
+        if heartbeats:
+            client.hset(WORKERS_KEY, mapping=heartbeats)
+
+    clean()
+    return clean

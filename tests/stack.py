@@ -15,7 +15,7 @@ TEST_OVERRIDES = {
     "beat_invalidation_interval": 1,
     "beat_purge_interval": 1,
     "beat_refresh_interval": 1,
-    "beat_health_interval": 1,
+    "heartbeat_interval": 0.5,
 }
 
 
