@@ -107,3 +107,22 @@ def test_real_beat_runs_jobs_and_a_second_beat_adds_no_work(
     finally:
         for proc in beats:
             proc.stop()
+
+
+def test_a_whole_tenant_is_purged_by_beat_in_bounded_steps(
+    stack: Stack, clean_cache: Callable
+) -> None:
+    raw = stack.raw_cache()
+    for tenant in ("acme", "globex"):
+        result = stack.call("tasks.predict_fleet", "failure", FLEET[:10], tenant_id=tenant)
+        assert result["computed"] == 10
+    stack.call("tasks.predict_fleet", "failure", FLEET[:10])
+    assert len(raw.keys("prediction:failure:v1:acme:*")) == 10
+    assert stack.call("tasks.invalidate_tenant", "acme") == {"tenant_id": "acme", "queued": True}
+    run = stack.call("tasks.purge_superseded_versions", slot=fresh_slot(), count=4)
+    assert run["tenants"]["acme"]["deleted"] == 10 and run["tenants"]["acme"]["finished"]
+    assert raw.keys("prediction:*:*:acme:*") == []
+    assert len(raw.keys("prediction:failure:v1:globex:*")) == 10
+    assert len(raw.keys("prediction:failure:v1:CHG_*")) == 10
+    # Finished: the tenant left the queue.
+    assert stack.call("tasks.purge_superseded_versions", slot=fresh_slot())["tenants"] == {}

@@ -142,3 +142,20 @@ def test_health_reports_workers_models_and_counters(stack: Stack, clean_cache: C
     assert set(health["checks"]["models"]["versions"]) == {"failure", "maintenance", "anomaly"}
     cache = health["checks"]["cache"]
     assert cache["by_type"]["anomaly"]["hits"] >= 1
+
+
+def test_telemetry_and_predictions_are_scoped_per_tenant(
+    stack: Stack, clean_cache: Callable
+) -> None:
+    charger = TELEMETRY[7]
+    cid = charger["charger_id"]
+    first = stack.call("tasks.predict_failure", cid, charger, tenant_id="acme")
+    assert first["served_from_cache"] is False
+    stack.call("tasks.invalidate_charger", cid, tenant_id="acme")
+    # The tenant's stored telemetry serves `metrics=None`; another scope has none.
+    again = stack.call("tasks.predict_failure", cid, None, tenant_id="acme")
+    assert again["failure_probability"] == first["failure_probability"]
+    result = stack.app.send_task("tasks.predict_failure", args=[cid, None])
+    with pytest.raises(Exception, match="no telemetry stored"):
+        result.get(timeout=30)
+    assert result.result.__class__.__name__ == "NoTelemetry"

@@ -1,0 +1,129 @@
+"""PredictionClient: light to import, cache-first with the tasks' rules, by name on a miss."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from models.scenarios import ac, charging
+from tasks.client import AsyncPredictionClient, PredictionClient
+from tests.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+CHARGER = charging(ac(11.0, charger_id="CHG_CLIENT"))
+HEAVY = ("sklearn", "skops", "scipy", "tasks.predictions", "tasks.celery", "tasks.fleet")
+
+
+def loaded_after(code: str) -> list[str]:
+    probe = f"import sys\n{code}\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().replace("'", '"'))
+
+
+def test_importing_the_client_loads_no_models_and_no_task_modules() -> None:
+    assert loaded_after("import tasks.client") == []
+
+
+def test_the_cli_starts_at_once_without_scikit_learn() -> None:
+    assert loaded_after("from cli.main import app") == []
+    chargewatch = Path(sys.executable).with_name("chargewatch")
+    started = time.perf_counter()
+    out = subprocess.run([str(chargewatch), "--help"], capture_output=True, text=True, check=True)
+    elapsed = time.perf_counter() - started
+    assert "predict" in out.stdout
+    assert elapsed < 1.5, f"chargewatch --help took {elapsed:.2f} s"
+
+
+@pytest.fixture
+def client(stack: Stack) -> Iterator[PredictionClient]:
+    with PredictionClient(stack.settings) as built:
+        yield built
+
+
+@pytest.fixture
+def offline(stack: Stack) -> Iterator[PredictionClient]:
+    """A client whose broker does not exist: it can only answer from the cache."""
+    settings = stack.settings.model_copy(
+        update={
+            "celery_broker_url": "redis://127.0.0.1:1/1",
+            "celery_result_backend": "redis://127.0.0.1:1/2",
+        }
+    )
+    with PredictionClient(settings) as built:
+        yield built
+
+
+def test_a_miss_goes_by_name_and_a_hit_never_touches_the_broker(
+    client: PredictionClient, offline: PredictionClient, clean_cache: Callable
+) -> None:
+    miss = client.predict("failure", CHARGER["charger_id"], CHARGER)
+    assert miss["served_from_cache"] is False
+    for reader in (client, offline):
+        hit = reader.predict("failure", CHARGER["charger_id"], CHARGER)
+        assert hit["served_from_cache"] is True
+        assert hit == {**miss, "served_from_cache": True}
+    assert offline.predict("failure", CHARGER["charger_id"])["served_from_cache"] is True
+
+
+def test_the_tasks_rules_hold_for_hits(
+    stack: Stack, client: PredictionClient, offline: PredictionClient, clean_cache: Callable
+) -> None:
+    cid = CHARGER["charger_id"]
+    client.predict("anomaly", cid, CHARGER)
+    # News (another material state): not from the cache, the task recomputes.
+    faulted = {**CHARGER, "connector_status": "Faulted", "power": 0.0}
+    with pytest.raises(Exception):  # noqa: B017 (the offline client must try the broker)
+        offline.predict("anomaly", cid, faulted, timeout=2)
+    assert client.predict("anomaly", cid, faulted)["served_from_cache"] is False
+    # A prediction of a model no live worker serves is stale: the task answers.
+    raw = stack.raw_cache()
+    key = f"prediction:anomaly:v1:{cid}"
+    raw.set(key, json.dumps({**json.loads(raw.get(key)), "model_version": "anomaly-0.gone"}))
+    assert client.predict("anomaly", cid, faulted)["served_from_cache"] is False
+
+
+def test_tenants_through_the_client(
+    stack: Stack, client: PredictionClient, clean_cache: Callable
+) -> None:
+    cid = CHARGER["charger_id"]
+    first = client.predict("maintenance", cid, CHARGER, tenant_id="acme")
+    assert first["served_from_cache"] is False
+    assert stack.raw_cache().exists(f"prediction:maintenance:v1:acme:{cid}") == 1
+    assert client.predict("maintenance", cid, CHARGER, tenant_id="acme")["served_from_cache"]
+    assert not client.predict("maintenance", cid, CHARGER, tenant_id="other")["served_from_cache"]
+
+
+def test_fleet_through_the_client_with_progress(
+    client: PredictionClient, clean_cache: Callable
+) -> None:
+    fleet = [{**CHARGER, "charger_id": f"CHG_C{i:04d}"} for i in range(3000)]
+    seen: list[dict[str, int]] = []
+    summary = client.predict_fleet("failure", fleet, chunk_size=1000, on_progress=seen.append)
+    assert (summary["total"], summary["computed"], summary["chunks"]) == (3000, 3000, 3)
+    assert seen[-1] == {"total": 3000, "done": 3000}
+    dones = [p.get("done", 0) for p in seen]
+    assert dones == sorted(dones)
+
+
+def test_the_async_twin(stack: Stack, clean_cache: Callable) -> None:
+    async def scenario() -> tuple[dict, dict]:
+        client = AsyncPredictionClient(stack.settings)
+        try:
+            first = await client.predict("failure", CHARGER["charger_id"], CHARGER)
+            second = await client.predict("failure", CHARGER["charger_id"], CHARGER)
+        finally:
+            await client.close()
+        return first, second
+
+    first, second = asyncio.run(scenario())
+    assert (first["served_from_cache"], second["served_from_cache"]) == (False, True)
+    assert second["failure_probability"] == first["failure_probability"]
