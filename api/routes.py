@@ -65,10 +65,9 @@ def live() -> dict[str, str]:
 
 @public.get("/health/ready")
 def ready(request: Request) -> JSONResponse:
-    """Predictions can be served: a live worker on the interactive queue and every model.
-    A degraded cache is ready (predictions go on without it)."""
-    report = request.app.state.health.report()
-    ok = report["status"] != "unhealthy"
+    """Predictions can be served now: a live worker on the interactive queue and every model
+    (a cache that is down is not ready: heartbeats cannot be read)."""
+    ok, report = request.app.state.health.ready()
     body = {"status": "ready" if ok else "not ready", "health": report["status"]}
     return JSONResponse(body, status_code=200 if ok else 503)
 

@@ -2,9 +2,11 @@
 fleet-wide counters), workers from their heartbeats, models from the versions those workers
 serve. No broadcast to the workers and no task: a load balancer may ask as often as it likes.
 
-Status: `unhealthy` (HTTP 503) when no live worker serves predictions or a prediction type has
-no model; `degraded` when the cache is down (predictions go on; workers cannot be read then
-and are reported unknown); `healthy` otherwise.
+Status: `unhealthy` (HTTP 503) when the heartbeats show no live worker serving predictions, or
+a prediction type without a model; `degraded` when the cache is down (predictions go on) or holds
+no heartbeat at all (a cache just started or emptied: workers beat again within
+HEARTBEAT_INTERVAL), workers being unknown then; `healthy` otherwise. Readiness asks more: a
+live worker on the interactive queue, now.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from .celery import app
 from .heartbeats import Heartbeat, Heartbeats, describe
 from .settings import AppSettings
 
+UNREACHABLE = "unknown: the cache Redis holding heartbeats is unreachable"
+NONE_RECORDED = "unknown: no heartbeat recorded (cache just started or emptied)"
+
 
 def workers_block(beats: list[Heartbeat] | None, now: float) -> dict[str, Any]:
     if beats is None:
-        return {"status": "unknown: the cache Redis holding heartbeats is unreachable", "count": 0}
+        return {"status": UNREACHABLE, "count": 0}
+    if not beats:
+        return {"status": NONE_RECORDED, "count": 0}
     live = [b for b in beats if b.alive(now)]
     serving = [b for b in live if v.INTERACTIVE in b.queues or v.DEFAULT_QUEUE in b.queues]
     status = "healthy" if serving else "no workers" if not live else "no interactive worker"
@@ -36,7 +43,7 @@ def workers_block(beats: list[Heartbeat] | None, now: float) -> dict[str, Any]:
 
 
 def models_block(beats: list[Heartbeat] | None, now: float) -> dict[str, Any]:
-    if beats is None:
+    if not beats:
         return {"status": "unknown", "loaded": False}
     versions: dict[str, set[str]] = {kind: set() for kind in v.TYPE_NAMES}
     for beat in beats:
@@ -57,7 +64,7 @@ def health_report(cache: SyncCacheService) -> dict[str, Any]:
     beats = Heartbeats(cache.executor).all() if block["healthy"] else None
     now = time.time()
     workers, models = workers_block(beats, now), models_block(beats, now)
-    if beats is None:
+    if not beats:
         status = "degraded"
     elif workers["status"] != "healthy" or not models["loaded"]:
         status = "unhealthy"
@@ -74,6 +81,12 @@ class HealthReader:
 
     def report(self) -> dict[str, Any]:
         return health_report(self.cache)
+
+    def ready(self) -> tuple[bool, dict[str, Any]]:
+        """(can serve predictions now, the report): a live interactive worker and every model."""
+        report = self.report()
+        checks = report["checks"]
+        return checks["workers"]["status"] == "healthy" and checks["models"]["loaded"], report
 
     def close(self) -> None:
         self.cache.close()

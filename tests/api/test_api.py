@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 
@@ -137,7 +138,7 @@ def test_openapi_docs_are_served(client: TestClient) -> None:
     assert "/api/v1/health" in paths and "/api/v1/predictions/{prediction_type}" in paths
 
 
-def test_health_is_503_with_no_live_worker_and_ready_follows(stack: Stack) -> None:
+def test_health_without_heartbeats_is_degraded_and_not_ready(stack: Stack) -> None:
     from cachepolicy.embedded import RedisProcess
     from tasks.config import make_app
 
@@ -153,14 +154,27 @@ def test_health_is_503_with_no_live_worker_and_ready_follows(stack: Stack) -> No
             response = client.get("/api/v1/health")
             ready = client.get("/api/v1/health/ready")
             live = client.get("/api/v1/health/live")
-    assert response.status_code == 503
-    assert response.json()["checks"]["workers"] == {
-        "status": "no workers",
-        "count": 0,
-        "nodes": [],
-        "gone": [],
-    }
+    assert response.status_code == 200 and response.json()["status"] == "degraded"
+    assert response.json()["checks"]["workers"]["status"].startswith("unknown: no heartbeat")
     assert ready.status_code == 503 and live.status_code == 200
+
+
+def test_health_is_503_when_every_worker_stopped_beating(stack: Stack) -> None:
+    from cachepolicy.embedded import RedisProcess
+    from cachepolicy.keys import WORKERS_KEY
+    from tasks.config import make_app
+
+    with RedisProcess() as cache:
+        cache_client = redis.Redis(host=cache.host, port=cache.port)
+        silent = {"name": "w9@gone", "queues": ["interactive"], "concurrency": 1}
+        silent |= {"models": {}, "interval": 1.0, "at": time.time() - 10}
+        cache_client.hset(WORKERS_KEY, "w9@gone", json.dumps(silent))
+        settings = stack.settings.model_copy(update={"redis_url": cache.url})
+        with TestClient(create_api(settings, make_app(settings))) as client:
+            response = client.get("/api/v1/health")
+    assert response.status_code == 503
+    workers = response.json()["checks"]["workers"]
+    assert workers == {"status": "no workers", "count": 0, "nodes": [], "gone": ["w9@gone"]}
 
 
 def test_unknown_task_ids_are_404_and_ours_are_found(client: TestClient) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from models.simulator import fleet_telemetry
-from tests.stack import Stack
+from tests.stack import Stack, wait_until
 
 TELEMETRY = fleet_telemetry(50, seed=21)
 
@@ -136,8 +136,9 @@ def test_health_reports_workers_models_and_counters(stack: Stack, clean_cache: C
     charger = TELEMETRY[7]
     stack.call("tasks.detect_anomaly", charger["charger_id"], charger)
     stack.call("tasks.detect_anomaly", charger["charger_id"])
+    # (A previous test may have restarted the cache: workers beat again within an interval.)
+    assert wait_until(lambda: stack.call("tasks.health")["status"] == "healthy")
     health = stack.call("tasks.health")
-    assert health["status"] == "healthy"
     assert health["checks"]["workers"]["count"] >= 1
     assert set(health["checks"]["models"]["versions"]) == {"failure", "maintenance", "anomaly"}
     cache = health["checks"]["cache"]
