@@ -8,15 +8,17 @@ from contextlib import asynccontextmanager
 
 from celery import Celery
 from fastapi import Depends, FastAPI
+from prometheus_client import CollectorRegistry
 
 from cachepolicy import ConfigError, load_settings
 from tasks.client import PredictionClient
 from tasks.health import HealthReader
+from tasks.prometheus import ChargewatchCollector
 from tasks.sent import SentTasks
 from tasks.settings import AppSettings
 
 from .docs import mount_docs
-from .routes import guarded, public
+from .routes import guarded, metrics, public
 from .security import require_api_key
 
 
@@ -34,12 +36,15 @@ def create_api(settings: AppSettings | None = None, celery_app: Celery | None = 
     settings = settings or load_or_exit()
     client = PredictionClient(settings, app=celery_app)
     health = HealthReader(settings)
+    collector = ChargewatchCollector(settings, health.cache)
+    registry = CollectorRegistry()
+    registry.register(collector)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         client.cache.close()  # flush counters, release the pools
-        health.close()
+        collector.close()
 
     api = FastAPI(
         lifespan=lifespan,
@@ -53,8 +58,10 @@ def create_api(settings: AppSettings | None = None, celery_app: Celery | None = 
     api.state.settings = settings
     api.state.client = client
     api.state.health = health
+    api.state.registry = registry
     api.state.sent = SentTasks(client.cache.executor, ttl=settings.result_expires)
     mount_docs(api)
     api.include_router(public)
+    api.include_router(metrics)
     api.include_router(guarded, dependencies=[Depends(require_api_key)])
     return api

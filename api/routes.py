@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated, Any
 
 from celery.result import AsyncResult
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 import vocabulary as v
 from models import ChargerMetrics
+from tasks.dead_letters import requeue
+from tasks.errors import InvalidArguments
 
 ID_REGEX = f"^{v.ID_PATTERN}$"
 ChargerId = Annotated[str, Path(pattern=ID_REGEX, max_length=64)]
@@ -21,6 +25,7 @@ TaskId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 MAX_FLEET = 200_000
 
 public = APIRouter(prefix="/api/v1", tags=["health"])
+metrics = APIRouter(tags=["health"])
 guarded = APIRouter(prefix="/api/v1", tags=["predictions"])
 
 PredictionType = StrEnum("PredictionType", {name: name for name in v.TYPE_NAMES})  # type: ignore[misc]
@@ -55,6 +60,14 @@ def health(request: Request) -> JSONResponse:
     model can serve predictions. No broadcast, no task."""
     report = request.app.state.health.report()
     return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
+
+
+@metrics.get("/metrics", response_class=PlainTextResponse)
+def prometheus(request: Request) -> PlainTextResponse:
+    """Prometheus text format: fleet-wide cache counters, latency, workers, queues, dead
+    letters, model versions (tasks.prometheus)."""
+    registry = request.app.state.registry
+    return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @public.get("/health/live")
@@ -141,3 +154,31 @@ def invalidate_tenant(request: Request, tenant_id: TenantId) -> Enqueued:
     """Queue a whole tenant for deletion (beat purges its keys in bounded steps)."""
     app = request.app.state.client.app
     return enqueued(request, app.send_task(v.INVALIDATE_TENANT, args=[tenant_id]))
+
+
+@guarded.get("/dead-letters")
+def dead_letters(
+    request: Request, count: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    """The newest dead letters: tasks that failed for good, and poison messages."""
+    letters = request.app.state.client.dead_letters.list(count)
+    return [{**asdict(d), "requeueable": d.requeueable} for d in letters]
+
+
+@guarded.post("/dead-letters/{entry_id}/requeue", status_code=202)
+def requeue_dead_letter(
+    request: Request, entry_id: Annotated[str, Path(pattern=r"^\d{1,20}-\d{1,20}$")]
+) -> Enqueued:
+    """Send a dead letter's task again (it leaves the list)."""
+    client = request.app.state.client
+    try:
+        task_id = requeue(client.dead_letters, client.app, entry_id)
+    except InvalidArguments as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    return enqueued(request, client.app.AsyncResult(task_id))
+
+
+@guarded.delete("/dead-letters")
+def purge_dead_letters(request: Request) -> dict[str, int]:
+    """Delete every dead letter."""
+    return {"deleted": request.app.state.client.dead_letters.purge()}

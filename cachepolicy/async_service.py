@@ -6,9 +6,11 @@ from collections.abc import Mapping
 
 from .background import Maintainer
 from .connection import async_client, sync_client
-from .core import CacheCore, Validator
+from .core import CacheCore, Validator, process_name
 from .executor import AsyncCompute, AsyncExecutor
 from .faces import awaited
+from .instructions import command
+from .keys import PROCESSES_KEY
 from .operations import Computed, PredictionOps
 from .settings import CacheSettings, load_settings
 
@@ -64,6 +66,10 @@ class CacheService:
         )
         return await self.executor.run(op, compute)
 
+    def observe_latency(self, prediction_type: str, source: str, seconds: float) -> None:
+        """Record how long a served prediction took (source: "cache" or "model")."""
+        self.core.metrics.observe(prediction_type, source, seconds)
+
     def flush(self) -> bool:
         """Send this process's pending counters now (they are also flushed every second)."""
         return self.executor.maintainer.flush()
@@ -72,6 +78,7 @@ class CacheService:
         """Flush counters and close both pools."""
         maintainer = self.executor.maintainer
         maintainer.stop(flush=True)
+        await self.executor.send("set", command("hdel", PROCESSES_KEY, process_name()))
         if self.executor.client is not None:
             await self.executor.client.aclose()
         if maintainer.client is not None:

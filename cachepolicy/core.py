@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 import weakref
@@ -17,6 +18,7 @@ from .codec import CorruptValue, decode, encode
 from .connection import is_transport_fault
 from .instructions import Command, Replies, Send, command
 from .keys import (
+    PROCESSES_KEY,
     STATS_KEY,
     STATS_TTL_SECONDS,
     VERSIONS_KEY,
@@ -24,8 +26,10 @@ from .keys import (
     popularity_key,
 )
 from .metrics import (
+    BREAKER_TRIPS,
     HITS,
     MISSES,
+    OTHER,
     READ_ERRORS,
     REFRESHED,
     STALE,
@@ -121,6 +125,7 @@ class CacheCore:
         reason = f"{type(exc).__name__}: {exc}"
         logger.warning("Cache %s error (non-blocking): %s", call.op, reason)
         if is_transport_fault(exc) and self.breaker.trip(reason):
+            self.metrics.count(OTHER, BREAKER_TRIPS)
             logger.warning("Cache circuit breaker opened: Redis calls skipped until it answers")
 
     def on_skipped(self, call: Send) -> None:
@@ -179,6 +184,8 @@ class CacheCore:
         now = time.time()
         commands += [
             command("expire", STATS_KEY, STATS_TTL_SECONDS),
+            command("hset", PROCESSES_KEY, process_name(), now),
+            command("expire", PROCESSES_KEY, STATS_TTL_SECONDS),
             command("zadd", VERSIONS_KEY, {self.version: max(batch.horizon, now)}, gt=True),
             command("zremrangebyscore", VERSIONS_KEY, "-inf", now),
             command("expire", VERSIONS_KEY, STATS_TTL_SECONDS),
@@ -222,6 +229,11 @@ class CacheCore:
 
 
 Judged = tuple[Value | None, str]
+
+
+def process_name() -> str:
+    """`host:pid` of this process (read at each flush: a forked child has its own)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class FlushBatch:

@@ -123,6 +123,11 @@ class AsyncExecutor:
             self.maintainer.wake()
             return FAILED
 
+    async def send(
+        self, op: str, *commands: Command, kind: str = OTHER, n: int = 1
+    ) -> Replies | Failed:
+        return await self.execute(Send(op, kind, commands, n))
+
     async def run(self, operation: Operation[T], compute: AsyncCompute | None = None) -> T:
         reply: object = None
         error: BaseException | None = None

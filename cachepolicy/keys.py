@@ -24,6 +24,11 @@ PENDING_INVALIDATIONS_KEY: Final = f"{INTERNAL_PREFIX}:pending-invalidations"
 PURGE_TENANTS_KEY: Final = f"{INTERNAL_PREFIX}:purge-tenants"
 POPULARITY_PREFIX: Final = f"{INTERNAL_PREFIX}:popular"
 WORKERS_KEY: Final = f"{INTERNAL_PREFIX}:workers"
+# Every process with a cache reports here on each flush (name -> time): one that stops while it
+# has not left is cut off from Redis (its breaker open) or was killed.
+PROCESSES_KEY: Final = f"{INTERNAL_PREFIX}:processes"
+DEAD_LETTERS_KEY: Final = f"{INTERNAL_PREFIX}:dead-letters"
+JOB_LAST_RUN_KEY: Final = f"{INTERNAL_PREFIX}:job-last-run"
 
 # Counters and registries are refreshed on every flush; the TTL only reaps them once every
 # process of a deployment is gone.

@@ -8,6 +8,7 @@ Every prediction read has exactly one outcome (READ_OUTCOMES): served (`hits`), 
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import Counter
 from collections.abc import Mapping
@@ -23,6 +24,15 @@ READ_OUTCOMES: Final = (HITS, MISSES, STALE, REFRESHED, READ_ERRORS)
 COUNTERS: Final = (*READ_OUTCOMES, WRITE_ERRORS)
 OTHER: Final = "other"  # custom keys read through get()/set(), and the cache's own keys
 KINDS: Final = (*TYPE_NAMES, OTHER)
+# Latency of served predictions by source ("cache" or "model"), as histogram buckets (seconds).
+LATENCY_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+LATENCY_PREFIX: Final = "latency"
+BREAKER_TRIPS: Final = "breaker:trips"
+
+
+def latency_field(kind: str, source: str, bucket: int | str) -> str:
+    """`latency:failure:cache:3` (bucket index, `inf` past the last), `..:sum_us`, `..:count`."""
+    return f"{LATENCY_PREFIX}:{kind}:{source}:{bucket}"
 
 
 class Metrics:
@@ -35,6 +45,17 @@ class Metrics:
     def count(self, kind: str, counter: str, n: int = 1) -> None:
         with self._lock:
             self._pending[stats_field(kind, counter)] += n
+
+    def observe(self, kind: str, source: str, seconds: float) -> None:
+        """One served prediction's latency, into its histogram bucket."""
+        bucket: int | str = bisect.bisect_left(LATENCY_BUCKETS, seconds)
+        if bucket == len(LATENCY_BUCKETS):
+            bucket = "inf"
+        with self._lock:
+            pending = self._pending
+            pending[latency_field(kind, source, bucket)] += 1
+            pending[latency_field(kind, source, "count")] += 1
+            pending[latency_field(kind, source, "sum_us")] += round(seconds * 1e6)
 
     def take(self) -> dict[str, int]:
         """Remove and return the pending deltas (give them back with `restore` if a flush fails)."""

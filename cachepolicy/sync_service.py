@@ -6,11 +6,13 @@ from collections.abc import Mapping
 
 from .background import Maintainer
 from .connection import sync_client
-from .core import CacheCore, Validator
+from .core import CacheCore, Validator, process_name
 from .executor import SyncCompute, SyncExecutor
 from .faces import blocking
 from .fleet import FleetCache
 from .housekeeping import Housekeeping
+from .instructions import command
+from .keys import PROCESSES_KEY
 from .operations import Computed, PredictionOps
 from .settings import CacheSettings, load_settings
 from .telemetry import TelemetryStore
@@ -66,13 +68,19 @@ class SyncCacheService:
         )
         return self.executor.run(op, compute)
 
+    def observe_latency(self, prediction_type: str, source: str, seconds: float) -> None:
+        """Record how long a served prediction took (source: "cache" or "model"); flushed into
+        the fleet-wide histogram with the counters."""
+        self.core.metrics.observe(prediction_type, source, seconds)
+
     def flush(self) -> bool:
         """Send this process's pending counters now (they are also flushed every second)."""
         return self.executor.maintainer.flush()
 
     def close(self) -> None:
-        """Flush counters and release the pool (call at process shutdown)."""
+        """Flush counters, leave the process registry and release the pool (at shutdown)."""
         self.executor.maintainer.stop(flush=True)
+        self.executor.send("set", command("hdel", PROCESSES_KEY, process_name()))
         if self.executor.client is not None:
             self.executor.client.close()
 

@@ -187,6 +187,103 @@ def health() -> None:
         raise typer.Exit(1)
 
 
+dead_letters = typer.Typer(help="Tasks that failed for good, and poison messages.")
+app.add_typer(dead_letters, name="dead-letters")
+
+
+@dead_letters.command("list")
+@one_line_errors
+def dead_letters_list(count: Annotated[int, typer.Option(help="newest entries")] = 20) -> None:
+    """The newest dead letters: task, error, time, whether they can be requeued."""
+    with client() as c:
+        letters = c.dead_letters.list(count)
+    console.print_json(
+        data=[
+            {
+                "id": d.id,
+                "task": d.task,
+                "task_id": d.task_id,
+                "error": d.error,
+                "message": d.message,
+                "at": d.at,
+                "requeueable": d.requeueable,
+            }
+            for d in letters
+        ]
+    )
+
+
+@dead_letters.command("requeue")
+@one_line_errors
+def dead_letters_requeue(
+    entry_id: Annotated[str, typer.Argument(help="e.g. 1764150000000-0")],
+) -> None:
+    """Send a dead letter's task again (it leaves the list)."""
+    from tasks.dead_letters import requeue
+
+    with client() as c:
+        task_id = requeue(c.dead_letters, c.app, entry_id)
+    console.print(f"requeued as task {task_id}")
+
+
+@dead_letters.command("purge")
+@one_line_errors
+def dead_letters_purge() -> None:
+    """Delete every dead letter."""
+    with client() as c:
+        console.print(f"{c.dead_letters.purge()} dead letters deleted")
+
+
+@app.command()
+@one_line_errors
+def secrets(
+    env_file: Annotated[Path, typer.Option(help="the .env file to write")] = Path(".env"),
+    user: Annotated[str, typer.Option(help="Flower's user name")] = "admin",
+) -> None:
+    """Write a new API_KEY and FLOWER_BASIC_AUTH into .env (never printed), mode 600."""
+    from cli.secrets import write_secrets
+
+    write_secrets(env_file, user)
+    console.print(f"wrote API_KEY and FLOWER_BASIC_AUTH to {env_file} (mode 600)")
+
+
+check = typer.Typer(help="Container healthchecks: exit 0 when healthy, else 1 with one line.")
+app.add_typer(check, name="check")
+
+
+@check.command("beat")
+@one_line_errors
+def check_beat(
+    max_age: Annotated[float, typer.Option(help="seconds since beat's last job run")] = 120.0,
+) -> None:
+    """Beat is alive: one of its periodic jobs ran within --max-age seconds."""
+    import time
+
+    from cachepolicy import SyncCacheService
+    from tasks.claims import JobClaims
+
+    with SyncCacheService(settings()) as cache:
+        runs = JobClaims(cache.executor).last_runs()
+    age = time.time() - max(runs.values(), default=0.0)
+    if age > max_age:
+        raise RuntimeError(f"no periodic job ran in the last {max_age:g} s")
+    console.print(f"beat ran a job {age:.1f} s ago")
+
+
+@check.command("worker")
+@one_line_errors
+def check_worker(name: Annotated[str, typer.Argument(help="e.g. interactive@HOSTNAME")]) -> None:
+    """A worker is alive: its heartbeat is fresh."""
+    from cachepolicy import SyncCacheService
+    from tasks.heartbeats import Heartbeats
+
+    with SyncCacheService(settings()) as cache:
+        live = {beat.name for beat in Heartbeats(cache.executor).live()}
+    if name not in live:
+        raise RuntimeError(f"no fresh heartbeat from {name}")
+    console.print(f"{name} is alive")
+
+
 @app.command()
 @one_line_errors
 def train() -> None:

@@ -11,7 +11,8 @@ from celery import Task
 from models.errors import ModelNotFound
 
 from .celery import runtime_of
-from .errors import INPUT_ERRORS, PoisonMessage
+from .errors import EXPECTED_ERRORS, INPUT_ERRORS, PoisonMessage
+from .log_format import task_context
 from .runtime import Runtime
 
 logger = logging.getLogger("tasks")
@@ -22,8 +23,8 @@ class ChargewatchTask(Task):
 
     acks_late = True
     reject_on_worker_lost = True
-    # Input errors are expected outcomes: failed at once, no traceback, never retried.
-    throws = INPUT_ERRORS
+    # Input errors (and poison) are expected outcomes: failed at once, no traceback, no retry.
+    throws = EXPECTED_ERRORS
     # Only a missing model is worth retrying (it may be being trained or deployed).
     autoretry_for = (ModelNotFound,)
     retry_backoff = 2
@@ -39,17 +40,19 @@ class ChargewatchTask(Task):
         return self.app.conf.chargewatch_settings.task_max_retries
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self._refuse_poison()
-        started = time.perf_counter()
-        try:
-            return super().__call__(*args, **kwargs)
-        finally:
-            logger.debug(
-                "task %s[%s] took %.1f ms",
-                self.name,
-                self.request.id,
-                (time.perf_counter() - started) * 1000,
-            )
+        with task_context(self.name, self.request.id, args, kwargs):
+            self._refuse_poison()
+            started = time.perf_counter()
+            try:
+                return super().__call__(*args, **kwargs)
+            finally:
+                elapsed = (time.perf_counter() - started) * 1000
+                logger.debug("task %s[%s] took %.1f ms", self.name, self.request.id, elapsed)
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        """A task that failed for good (not for its caller's input) becomes a dead letter."""
+        if not isinstance(exc, INPUT_ERRORS):
+            self.runtime.dead_letters.add(self.name, task_id, args, kwargs, exc)
 
     def _refuse_poison(self) -> None:
         """A redelivered message (its worker died) runs at most task_max_deliveries times."""

@@ -3,6 +3,7 @@ configuration of tasks.config, the worker bootstep, and per-process models and c
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery, signals
@@ -10,6 +11,7 @@ from celery import Celery, signals
 from . import control  # noqa: F401  (registers the censored `inspect conf`)
 from .bootstep import WorkerStep
 from .config import make_app
+from .log_format import use_json
 from .runtime import Runtime
 
 
@@ -39,6 +41,14 @@ def _load_models(**_: Any) -> None:
         runtime.load_models()
     except Exception:  # a missing model must not kill the child; tasks report it clearly
         app.log.get_default_logger().exception("models could not be loaded")
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _log_format(logger: logging.Logger, **_: Any) -> None:
+    """LOG_FORMAT=json: the worker's and beat's lines as JSON objects (tasks.log_format)."""
+    if app.conf.chargewatch_settings.log_format == "json":
+        use_json(logger.handlers)
 
 
 @signals.worker_process_shutdown.connect

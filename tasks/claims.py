@@ -9,7 +9,13 @@ from contextlib import contextmanager
 
 from cachepolicy.executor import SyncExecutor
 from cachepolicy.instructions import FAILED, command, first_reply
-from cachepolicy.keys import JOB_RUNS_KEY, STATS_TTL_SECONDS, job_running_key, job_slot_key
+from cachepolicy.keys import (
+    JOB_LAST_RUN_KEY,
+    JOB_RUNS_KEY,
+    STATS_TTL_SECONDS,
+    job_running_key,
+    job_slot_key,
+)
 from cachepolicy.locks import RELEASE_SCRIPT, new_token, ttl_ms
 
 
@@ -54,6 +60,8 @@ class JobClaims:
                     "set",
                     command("hincrby", JOB_RUNS_KEY, job_name, 1),
                     command("expire", JOB_RUNS_KEY, STATS_TTL_SECONDS),
+                    command("hset", JOB_LAST_RUN_KEY, job_name, self._clock()),
+                    command("expire", JOB_LAST_RUN_KEY, STATS_TTL_SECONDS),
                 )
             yield slot_claimed
         finally:
@@ -63,3 +71,8 @@ class JobClaims:
         """How many times each periodic job really ran (fleet-wide)."""
         found = first_reply(self._executor.send("get", command("hgetall", JOB_RUNS_KEY)))
         return {k.decode(): int(v) for k, v in (found or {}).items()}
+
+    def last_runs(self) -> dict[str, float]:
+        """When each periodic job last ran (epoch seconds): beat's freshness."""
+        found = first_reply(self._executor.send("get", command("hgetall", JOB_LAST_RUN_KEY)))
+        return {k.decode(): float(v) for k, v in (found or {}).items()}

@@ -26,6 +26,7 @@ from cachepolicy.keys import scoped_id, validate_type
 from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
 
 from .config import make_app
+from .dead_letters import DeadLetters
 from .heartbeats import Heartbeats
 from .progress import FleetProgress
 from .settings import AppSettings
@@ -105,6 +106,7 @@ class PredictionClient:
         self.cache = SyncCacheService(self.settings, validators=self._validators())
         self._versions = ModelVersions(Heartbeats(self.cache.executor).model_versions)
         self.progress = FleetProgress(self.cache.executor)
+        self.dead_letters = DeadLetters(self.cache.executor)
 
     def _validators(self) -> dict[str, Callable[[dict[str, Any]], bool]]:
         return {kind: self._served_by(kind) for kind in v.TYPE_NAMES}
@@ -142,11 +144,13 @@ class PredictionClient:
     ) -> tuple[Prediction | None, AsyncResult | None]:
         """(the cached prediction, None) on a hit, else (None, the sent task's result): for
         callers that answer a miss later (the API's 202)."""
+        started = time.perf_counter()
         request = Request.of(prediction_type, charger_id, metrics, tenant_id)
         hit = self.cache.peek_prediction(
             prediction_type, charger_id, tenant_id=tenant_id, fingerprint=request.fingerprint
         )
         if hit is not None:
+            self.cache.observe_latency(prediction_type, "cache", time.perf_counter() - started)
             return {**hit, "served_from_cache": True}, None
         return None, request.send(self.app)
 

@@ -25,7 +25,8 @@ class InvalidArguments(TaskError, ValueError):
     """Task arguments of the wrong shape (not a list, too many chargers, ...)."""
 
 
-# Caller mistakes: fail at once, never retried, logged without a traceback.
+# Caller mistakes: fail at once, never retried, logged without a traceback, and not dead
+# letters (they are the caller's to fix).
 INPUT_ERRORS: tuple[type[Exception], ...] = (
     InvalidChargerId,
     InvalidTenantId,
@@ -34,5 +35,6 @@ INPUT_ERRORS: tuple[type[Exception], ...] = (
     InvalidTelemetry,
     InvalidArguments,
     NoTelemetry,
-    PoisonMessage,
 )
+# Expected outcomes: no traceback, no retry. A poison message is kept as a dead letter.
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (*INPUT_ERRORS, PoisonMessage)

@@ -7,6 +7,7 @@ recomputed, overwritten and answered with `served_from_cache: false`.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from cachepolicy import Tagged
@@ -71,6 +72,7 @@ def predict(
     runtime: Runtime, kind: str, charger_id: str, metrics: Any, tenant_id: str | None = None
 ) -> dict[str, Any]:
     """The cached prediction, or one computed once across workers and stored with its TTL."""
+    started = time.perf_counter()
     given = resolve_metrics(runtime, charger_id, metrics, tenant_id)
 
     def fresh() -> Tagged:
@@ -84,6 +86,8 @@ def predict(
         tenant_id=tenant_id,
         fingerprint=None if given is None else fingerprint(given),
     )
+    source = "cache" if result.from_cache else "model"
+    runtime.cache.observe_latency(kind, source, time.perf_counter() - started)
     return {**result.value, "served_from_cache": result.from_cache}
 
 

@@ -16,6 +16,7 @@ from models import Predictor
 from models.schema import PREDICTION_SCHEMAS
 
 from .claims import JobClaims
+from .dead_letters import DeadLetters
 from .deliveries import DeliveryCounter
 from .progress import FleetProgress
 from .settings import AppSettings
@@ -56,6 +57,10 @@ class Runtime:
     @cached_property
     def deliveries(self) -> DeliveryCounter:
         return DeliveryCounter(self.cache.executor)
+
+    @cached_property
+    def dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.cache.executor)
 
     @cached_property
     def progress(self) -> FleetProgress:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 
 from cachepolicy.settings import CacheSettings, check_redis_url
@@ -20,10 +22,16 @@ class AppSettings(CacheSettings):
     celery_broker_url: str = "redis://localhost:6380/1"
     celery_result_backend: str = "redis://localhost:6380/2"
     model_dir: str = "./artifacts"
+    log_format: Literal["text", "json"] = "text"
+    api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
     api_key: SecretStr | None = None
+    flower_host: str = "127.0.0.1"
     flower_port: int = Field(5555, ge=1, le=65535)
     flower_basic_auth: SecretStr | None = None
+    # Serving the API or Flower beyond loopback without a key or a password is refused unless
+    # this is set (for a network you trust entirely).
+    allow_unauthenticated: bool = False
 
     # Workers write a heartbeat this often; one missing for two intervals means the worker is gone.
     heartbeat_interval: float = Field(2.0, gt=0)
@@ -42,6 +50,14 @@ class AppSettings(CacheSettings):
     refresh_min_requests: float = Field(1.0, ge=0)
     refresh_margin: float = Field(0.02, gt=0, lt=1)
 
+    @field_validator("flower_basic_auth")
+    @classmethod
+    def _basic_auth(cls, value: SecretStr | None) -> SecretStr | None:
+        pairs = [] if value is None else value.get_secret_value().split(",")
+        if any(":" not in pair or pair.startswith(":") or pair.endswith(":") for pair in pairs):
+            raise ValueError("expected user:password (comma-separated for several users)")
+        return value
+
     @field_validator("celery_broker_url")
     @classmethod
     def _broker(cls, value: str) -> str:
@@ -51,3 +67,20 @@ class AppSettings(CacheSettings):
     @classmethod
     def _backend(cls, value: str) -> str:
         return check_redis_url(value)
+
+
+LOOPBACK = ("127.", "::1", "localhost")
+
+
+def exposure_problem(
+    settings: AppSettings, service: str, host: str, secret: SecretStr | None, variable: str
+) -> str | None:
+    """Why `service` must not listen on `host` as configured (None when it may): beyond
+    loopback it needs its secret, unless ALLOW_UNAUTHENTICATED says the network is trusted."""
+    if secret is not None or settings.allow_unauthenticated or host.startswith(LOOPBACK):
+        return None
+    return (
+        f"refusing to serve {service} on {host} without {variable}: set {variable} "
+        "(`chargewatch secrets` writes one to .env), or ALLOW_UNAUTHENTICATED=true on a "
+        "network you trust"
+    )

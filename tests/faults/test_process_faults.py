@@ -11,6 +11,7 @@ from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
 from tasks.claims import JobClaims
 from tasks.config import make_app
+from tasks.dead_letters import DeadLetters
 from tasks.errors import PoisonMessage
 from tasks.launcher import beat
 from tests.stack import Stack
@@ -60,6 +61,11 @@ def test_poison_message_stops_after_the_delivery_cap(
     with pytest.raises(PoisonMessage, match="TASK_MAX_DELIVERIES"):
         result.get(timeout=120)
     assert proc.alive()  # the worker survived its children being killed
+    with SyncCacheService(stack.settings) as cache:  # kept for an operator, not lost
+        letters = DeadLetters(cache.executor).list()
+    assert [(d.task, d.task_id, d.error) for d in letters] == [
+        ("tests.poison", result.id, "PoisonMessage")
+    ]
     echo = stack.app.send_task("tasks.echo", args=["still serving"], queue="poison")
     assert echo.get(timeout=30) == "still serving"
     fault_report["poison_message"] = {
