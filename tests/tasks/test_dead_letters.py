@@ -32,7 +32,7 @@ def test_a_task_that_failed_for_good_is_kept_and_an_input_error_is_not(
     timed_out = stack.app.send_task(
         "tasks.echo", args=["slow", 3.0], kwargs={}, soft_time_limit=0.5
     )
-    with pytest.raises(Exception, match="SoftTimeLimitExceeded|TimeLimit"):
+    with pytest.raises(Exception, match="TimeLimit"):
         timed_out.get(timeout=30)
     refused = stack.app.send_task("tasks.predict_failure", args=["CHG*BAD", None])
     with pytest.raises(Exception, match="charger_id"):
