@@ -11,7 +11,7 @@ from celery import Celery, signals
 from . import control  # noqa: F401  (registers the censored `inspect conf`)
 from .bootstep import WorkerStep
 from .config import make_app
-from .log_format import use_json
+from .log_format import capture_warnings_as_json, use_json
 from .runtime import Runtime
 
 
@@ -41,6 +41,15 @@ def _load_models(**_: Any) -> None:
         runtime.load_models()
     except Exception:  # a missing model must not kill the child; tasks report it clearly
         app.log.get_default_logger().exception("models could not be loaded")
+
+
+@signals.celeryd_init.connect
+def _quiet_banner(instance: Any, **_: Any) -> None:
+    """LOG_FORMAT=json: no startup banner, and Python warnings as JSON log lines too, so every
+    line the worker writes is a JSON object."""
+    if app.conf.chargewatch_settings.log_format == "json":
+        instance.quiet = True
+        capture_warnings_as_json()
 
 
 @signals.after_setup_logger.connect

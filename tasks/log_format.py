@@ -61,6 +61,18 @@ def use_json(handlers: Sequence[logging.Handler]) -> None:
             handler.addFilter(ContextFilter())
 
 
+def capture_warnings_as_json() -> None:
+    """Route Python warnings (e.g. Celery's SecurityWarning, given before logging is set up)
+    to a JSON handler of their own."""
+    logging.captureWarnings(True)
+    warnings_logger = logging.getLogger("py.warnings")
+    if not warnings_logger.handlers:
+        handler = logging.StreamHandler()
+        warnings_logger.addHandler(handler)
+        use_json([handler])
+    warnings_logger.propagate = False
+
+
 def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
     """uvicorn's logging as JSON lines (for `python -m api` under LOG_FORMAT=json)."""
     return {
