@@ -13,6 +13,7 @@ import redis
 from bench.common import Figure, interleaved, p50, percentile, sample
 from cachepolicy import CacheSettings, SyncCacheService
 from cachepolicy.embedded import RedisProcess
+from vocabulary import TYPE_NAMES
 
 VALUE = {
     "charger_id": "CHG_000001",
@@ -75,14 +76,14 @@ def invalidation_at_scale(sizes: list[int]) -> Figure:
                 raw.execute_command("DEBUG", "POPULATE", size, "filler")
                 ours, scans = [], []
                 for i in range(5):
-                    for t in ("failure", "maintenance", "anomaly"):
+                    for t in TYPE_NAMES:
                         cache.set_prediction(t, f"CHG_{i}", VALUE)
                     cache.flush()
                     started = time.perf_counter()
                     deleted = cache.invalidate_all_versions(f"CHG_{i}")
                     ours.append((time.perf_counter() - started) * 1e6)
                     assert deleted == 3
-                    for t in ("failure", "maintenance", "anomaly"):
+                    for t in TYPE_NAMES:
                         cache.set_prediction(t, f"CHG_{i}", VALUE)
                     started = time.perf_counter()
                     assert scan_invalidate(raw, f"CHG_{i}") == 3

@@ -8,29 +8,31 @@ from typing import Any
 
 import redis
 
+import vocabulary as v
 from bench.common import Figure, interleaved, p50, percentile, rate
 from models.simulator import fleet_telemetry
 from tasks.client import submit_fleet
 from tasks.localstack import LocalStack
 
-TYPES = ("failure", "maintenance", "anomaly")
+TYPES = v.TYPE_NAMES
+FAILURE_TASK = v.PREDICTION_TYPES["failure"].task
 
 
 def round_trips(stack: LocalStack, n: int) -> list[Figure]:
     """Figures 2 and 3: a cache-hit and a cache-miss prediction vs a no-op task, same worker."""
     fleet = fleet_telemetry(n + 1, seed=3)
     hot = fleet[0]
-    stack.call("tasks.predict_failure", hot["charger_id"], hot)
+    stack.call(FAILURE_TASK, hot["charger_id"], hot)
     cold = iter(fleet[1:])
 
     def miss() -> None:
         charger = next(cold)
-        stack.call("tasks.predict_failure", charger["charger_id"], charger)
+        stack.call(FAILURE_TASK, charger["charger_id"], charger)
 
     samples = interleaved(
         {
-            "no-op task": lambda: stack.call("tasks.echo", 1),
-            "cache-hit task": lambda: stack.call("tasks.predict_failure", hot["charger_id"]),
+            "no-op task": lambda: stack.call(v.ECHO, 1),
+            "cache-hit task": lambda: stack.call(FAILURE_TASK, hot["charger_id"]),
         },
         n,
     )
@@ -75,13 +77,11 @@ def fleet_throughput(stack: LocalStack, chargers: int, per_task_sample: int) -> 
     cold_rate = _fleet_rate(stack, fleet, cold=True)
     warm_rate = _fleet_rate(stack, fleet, cold=False)
     started = time.perf_counter()
-    one_message = stack.call("tasks.predict_fleet", "failure", fleet, timeout=900)
+    one_message = stack.call(v.PREDICT_FLEET, "failure", fleet, timeout=900)
     one_message_rate = rate(one_message["hits"], time.perf_counter() - started)
     single = fleet_telemetry(per_task_sample, seed=5)
     started = time.perf_counter()
-    pending = [
-        stack.app.send_task("tasks.predict_failure", args=[m["charger_id"], m]) for m in single
-    ]
+    pending = [stack.app.send_task(FAILURE_TASK, args=[m["charger_id"], m]) for m in single]
     for result in pending:
         result.get(timeout=600)
     per_task = rate(len(single), time.perf_counter() - started)
@@ -181,9 +181,7 @@ def redis_down_throughput(stack: LocalStack, n: int) -> Figure:
         fleet = fleet_telemetry(n, seed=6)
         started = time.perf_counter()
         pending = [
-            stack.app.send_task(
-                "tasks.predict_failure", args=[m["charger_id"], m], queue=f"q-{name}"
-            )
+            stack.app.send_task(FAILURE_TASK, args=[m["charger_id"], m], queue=f"q-{name}")
             for m in fleet
         ]
         for result in pending:
@@ -206,17 +204,15 @@ def redis_down_throughput(stack: LocalStack, n: int) -> Figure:
 def isolation(stack: LocalStack, chargers: int, n: int) -> Figure:
     """Figure 9: single prediction round trip while a big fleet batch runs vs idle."""
     hot = fleet_telemetry(1, seed=8)[0]
-    stack.call("tasks.predict_failure", hot["charger_id"], hot)
-    idle = [
-        _timed(lambda: stack.call("tasks.predict_failure", hot["charger_id"])) for _ in range(n)
-    ]
+    stack.call(FAILURE_TASK, hot["charger_id"], hot)
+    idle = [_timed(lambda: stack.call(FAILURE_TASK, hot["charger_id"])) for _ in range(n)]
     fleet = fleet_telemetry(chargers, seed=9)
     stack.raw_cache().flushdb()
-    stack.call("tasks.predict_failure", hot["charger_id"], hot)
-    job = stack.app.send_task("tasks.predict_fleet", args=["failure", fleet])
+    stack.call(FAILURE_TASK, hot["charger_id"], hot)
+    job = stack.app.send_task(v.PREDICT_FLEET, args=["failure", fleet])
     busy: list[float] = []
     while not job.ready() and len(busy) < n:
-        busy.append(_timed(lambda: stack.call("tasks.predict_failure", hot["charger_id"])))
+        busy.append(_timed(lambda: stack.call(FAILURE_TASK, hot["charger_id"])))
     job.get(timeout=900)
     ratio = p50(busy) / p50(idle)
     return Figure(
@@ -241,7 +237,7 @@ def memory(stack: LocalStack, chargers: int) -> Figure:
     per_type = {}
     for kind, task in zip(
         TYPES,
-        ("tasks.predict_failure", "tasks.schedule_maintenance", "tasks.detect_anomaly"),
+        tuple(kind.task for kind in v.PREDICTION_TYPES.values()),
         strict=True,
     ):
         stack.call(task, sample["charger_id"], sample)
@@ -250,7 +246,7 @@ def memory(stack: LocalStack, chargers: int) -> Figure:
         )
     raw.flushdb()
     before = raw.info("memory")["used_memory"]
-    stack.call("tasks.predict_fleet", "failure", fleet_telemetry(chargers, seed=11), timeout=900)
+    stack.call(v.PREDICT_FLEET, "failure", fleet_telemetry(chargers, seed=11), timeout=900)
     fleet_bytes = raw.info("memory")["used_memory"] - before
     return Figure(
         10,

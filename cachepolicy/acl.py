@@ -8,6 +8,7 @@ COMMANDS: Final = (
     "ping",
     "hello",
     "client|setname",
+    # strings: predictions, locks, cursors, markers
     "get",
     "mget",
     "set",
@@ -15,13 +16,16 @@ COMMANDS: Final = (
     "unlink",
     "exists",
     "expire",
-    "ttl",
-    "scan",
+    "pttl",
     "incr",
+    "scan",
+    # hashes: counters, telemetry, heartbeats, processes, progress, job runs
     "hset",
     "hmget",
     "hincrby",
     "hgetall",
+    "hdel",
+    # sorted sets: version registry, popularity
     "zadd",
     "zrange",
     "zrevrangebyscore",
@@ -29,11 +33,21 @@ COMMANDS: Final = (
     "zremrangebyrank",
     "zincrby",
     "zunionstore",
+    # lists and sets: queued invalidations, tenants to purge
     "rpush",
     "lpop",
-    "llen",
-    "evalsha",
+    "sadd",
+    "srem",
+    "smembers",
+    # the dead-letter stream
+    "xadd",
+    "xrange",
+    "xrevrange",
+    "xdel",
+    "xlen",
+    # lock release
     "eval",
+    "evalsha",
     "script|load",
 )
 

@@ -30,6 +30,8 @@ class CircuitBreaker:
 
     @property
     def trips(self) -> int:
+        """How many times it opened; a client holding connections from before the last opening
+        (trips changed) drops them: the server may have closed them meanwhile."""
         return self._trips
 
     def allow(self) -> bool:

@@ -48,6 +48,20 @@ def queue(pipe: Any, commands: Iterable[Command]) -> None:
         getattr(pipe, name)(*args, **kwargs)
 
 
+def drop_connections(client: SyncClient) -> None:
+    """Close every pooled connection (they reopen on demand)."""
+    if isinstance(client, RedisCluster):
+        client.disconnect_connection_pools()  # type: ignore[no-untyped-call]
+    else:
+        client.connection_pool.disconnect()
+
+
+async def drop_async_connections(client: AsyncClient) -> None:
+    """The same for an asyncio client (a cluster client re-reads its slots on its own)."""
+    if not isinstance(client, AsyncRedisCluster):
+        await client.connection_pool.disconnect()
+
+
 def probe(client: SyncClient) -> None:
     """Raise unless Redis answers. On a cluster, refresh the slot map first (a failover may
     have promoted a replica) and ping every primary."""

@@ -12,7 +12,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from .background import Maintainer
-from .connection import REDIS_ERRORS, AsyncClient, SyncClient, queue
+from .connection import (
+    REDIS_ERRORS,
+    AsyncClient,
+    SyncClient,
+    drop_async_connections,
+    drop_connections,
+    queue,
+)
 from .core import CacheCore, Value
 from .instructions import (
     FAILED,
@@ -47,6 +54,7 @@ class SyncExecutor:
         self.core = core
         self.client = client
         self.maintainer = maintainer
+        self._trips = 0
 
     def execute(self, call: Send) -> Replies | Failed:
         """Replies of one call or one pipeline; FAILED when skipped or on any Redis fault."""
@@ -54,6 +62,9 @@ class SyncExecutor:
             self.core.on_skipped(call)
             return FAILED
         self.maintainer.ensure_running()
+        if self._trips != self.core.breaker.trips:  # back after an outage: no stale sockets
+            self._trips = self.core.breaker.trips
+            drop_connections(self.client)
         try:
             if len(call.commands) == 1:
                 name, args, kwargs = call.commands[0]
@@ -104,12 +115,16 @@ class AsyncExecutor:
         self.core = core
         self.client = client
         self.maintainer = maintainer
+        self._trips = 0
 
     async def execute(self, call: Send) -> Replies | Failed:
         if self.client is None or not self.core.usable():
             self.core.on_skipped(call)
             return FAILED
         self.maintainer.ensure_running()
+        if self._trips != self.core.breaker.trips:  # back after an outage: no stale sockets
+            self._trips = self.core.breaker.trips
+            await drop_async_connections(self.client)
         try:
             if len(call.commands) == 1:
                 name, args, kwargs = call.commands[0]

@@ -17,13 +17,9 @@ import vocabulary as v
 from .settings import AppSettings
 
 # Modules holding the tasks: the worker imports them at start; clients never do.
-TASK_MODULES = (
-    "tasks.predictions",
-    "tasks.fleet",
-    "tasks.invalidation",
-    "tasks.beat",
-    "tasks.health",
-    "tasks.diagnostics",
+TASK_MODULES = tuple(
+    f"{__package__}.{module}"
+    for module in ("predictions", "fleet", "invalidation", "beat", "health", "diagnostics")
 )
 # Periodic jobs: schedule entry -> (task, the setting holding its interval in seconds).
 BEAT_JOBS = {

@@ -8,8 +8,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
 
 from cachepolicy import CacheService, CacheSettings, SyncCacheService
+from cachepolicy.embedded import RedisProcess
+from tests.conftest import build_settings
 
 FACES = ("sync", "async")
 
@@ -68,3 +71,14 @@ def make_cache(face: str) -> Iterator[Callable[..., Any]]:
 def cache(make_cache: Callable[..., Any], make_settings: Callable[..., Any]) -> Any:
     """A cache of the parametrised face on the (emptied) session server."""
     return make_cache(make_settings())
+
+
+@pytest.fixture
+def private(
+    own_redis: RedisProcess, make_cache: Callable[..., Any]
+) -> Iterator[tuple[Any, redis.Redis]]:
+    """A cache of the parametrised face on a Redis of the test's own, and a raw client to count
+    what reached it (no other process talks to that server)."""
+    raw = redis.Redis(host=own_redis.host, port=own_redis.port)
+    yield make_cache(build_settings(own_redis.url)), raw
+    raw.close()

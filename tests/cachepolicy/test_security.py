@@ -185,3 +185,10 @@ def test_wrong_password_fails_open_and_is_never_shown(
     url_with_secret = f"redis://chargewatch:wrong-hunter2@127.0.0.1:{acl_redis.port}"
     with SyncCacheService(build_settings(url_with_secret)) as cache:
         assert "wrong-hunter2" not in repr(cache.health_check())
+
+
+def test_the_readme_shows_the_acl_rules_the_code_uses() -> None:
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    assert f"ACL SETUSER chargewatch on >PASSWORD {ACL_RULES}" in readme

@@ -11,6 +11,8 @@ import pytest
 import redis
 
 from cachepolicy import CacheSettings, InvalidChargerId, InvalidTenantId, Tagged
+from cachepolicy.embedded import RedisProcess
+from tests.conftest import build_settings
 
 RESULT = {"charger_id": "CHG_001", "failure_probability": 0.42}
 Cache = Any
@@ -108,7 +110,8 @@ def test_bulk_invalidation(cache: Cache, raw_redis: redis.Redis) -> None:
     assert raw_redis.exists("prediction:failure:v1:KEEP") == 1
 
 
-def test_invalid_charger_id_never_reaches_redis(cache: Cache, raw_redis: redis.Redis) -> None:
+def test_invalid_charger_id_never_reaches_redis(private: tuple[Cache, redis.Redis]) -> None:
+    cache, raw_redis = private
     before = raw_redis.info("stats")["total_commands_processed"]
     for bad in ("*", "CHG:1", "a b", "x\ny", ""):
         with pytest.raises(InvalidChargerId):
@@ -143,11 +146,10 @@ def test_validator_rejects_stale_values(
     assert cache.health_check()["stale"] == 1
 
 
-def test_disabled_cache_sends_nothing(
-    make_settings: Callable[..., CacheSettings], make_cache: MakeCache, raw_redis: redis.Redis
-) -> None:
+def test_disabled_cache_sends_nothing(make_cache: MakeCache, own_redis: RedisProcess) -> None:
+    raw_redis = redis.Redis(host=own_redis.host, port=own_redis.port)
     before = raw_redis.info("stats")["total_commands_processed"]
-    cache = make_cache(make_settings(cache_enabled=False))
+    cache = make_cache(build_settings(own_redis.url, cache_enabled=False))
     assert cache.set_prediction("failure", "CHG_001", RESULT) is False
     assert cache.get_prediction("failure", "CHG_001") is None
     assert cache.invalidate_all_versions("CHG_001") == 0
@@ -215,9 +217,8 @@ def test_tenant_invalidation_touches_only_that_tenant(cache: Cache, raw_redis: r
 
 
 @pytest.mark.parametrize("bad", ["*", "a:b", "a b", "x\ny", "", "[ac]me", 7])
-def test_bad_tenant_ids_never_reach_redis(
-    cache: Cache, raw_redis: redis.Redis, bad: object
-) -> None:
+def test_bad_tenant_ids_never_reach_redis(private: tuple[Cache, redis.Redis], bad: object) -> None:
+    cache, raw_redis = private
     before = raw_redis.info("stats")["total_commands_processed"]
     with pytest.raises(InvalidTenantId, match="tenant_id"):
         cache.get_prediction("failure", "CHG_001", tenant_id=bad)

@@ -25,7 +25,7 @@ def test_fleet_spreads_over_every_worker_and_survives_losing_one(
 ) -> None:
     extra = [stack.start_worker(f"node{i}", queues=["fleet"], concurrency=1) for i in (2, 3)]
     health = stack.call("tasks.health", timeout=30)
-    names = set(health["checks"]["workers"]["nodes"])
+    names = {node["name"] for node in health["checks"]["workers"]["nodes"]}
     assert {"node2", "node3"} <= {n.split("@")[0] for n in names}
 
     _, result = submit_fleet(stack.app, "failure", FLEET, chunk_size=1000)
