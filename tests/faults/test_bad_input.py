@@ -38,7 +38,9 @@ HOSTILE_IDS = [
 
 
 @given(st.text(max_size=200))
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_invalidation_never_deletes_another_chargers_keys(
     make_settings: Callable[..., CacheSettings], raw_redis: redis.Redis, charger_id: str
 ) -> None:
