@@ -22,11 +22,12 @@ class Maintainer:
         self.client = client
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._closed = False
         self._stop = threading.Event()
         self._wake = threading.Event()
 
     def ensure_running(self) -> None:
-        if self._pid == os.getpid() or self.client is None:
+        if self._pid == os.getpid() or self.client is None or self._closed:
             return
         self._pid = os.getpid()
         self._stop = threading.Event()
@@ -35,6 +36,8 @@ class Maintainer:
         self._thread.start()
 
     def stop(self, *, flush: bool = True) -> None:
+        """Stop for good (the service is closing): later calls do not restart it."""
+        self._closed = True
         thread, self._thread = self._thread, None
         if thread is not None and self._pid == os.getpid():
             self._stop.set()
