@@ -61,7 +61,8 @@ def build(settings: AppSettings) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "task_soft_time_limit": settings.task_soft_time_limit,
         "task_time_limit": settings.task_time_limit,
-        "task_track_started": True,
+        # Off by default: a STARTED state costs a result-backend write per task (bench).
+        "task_track_started": settings.task_track_started,
         "result_expires": settings.result_expires,
         # Not extended: results would carry each task's arguments (a whole fleet chunk).
         "result_extended": False,
@@ -75,8 +76,10 @@ def build(settings: AppSettings) -> dict[str, Any]:
             "unacked_restore_throttle": 1,
         },
         "result_backend_transport_options": {"retry_policy": {"timeout": 5.0}},
-        "worker_send_task_events": True,
-        "task_send_sent_event": True,
+        # No task events by default (they cost a message per state change, bench); Flower
+        # turns them on in the workers while it runs (its --enable_events, on by default).
+        "worker_send_task_events": settings.task_events,
+        "task_send_sent_event": settings.task_events,
         "task_default_queue": v.INTERACTIVE,
         "task_queues": queues(),
         "task_default_exchange": "chargewatch",

@@ -41,6 +41,9 @@ class AppSettings(CacheSettings):
     task_max_retries: int = Field(3, ge=0)
     task_max_deliveries: int = Field(3, ge=1)
     result_expires: int = Field(3600, gt=0)
+    # Opt-ins that cost per task (see the README's table of Celery settings).
+    task_track_started: bool = False
+    task_events: bool = False
     visibility_timeout: int = Field(600, gt=0)
 
     beat_invalidation_interval: float = Field(10.0, gt=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from tasks.localstack import LocalStack
 
@@ -27,3 +28,21 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0, every: floa
             return True
         time.sleep(every)
     return condition()
+
+
+def running(stack: LocalStack, task_id: str, timeout: float = 20.0) -> dict[str, Any]:
+    """The request of a task while a worker runs it, as `inspect active` shows it (its pool
+    process's pid included); AssertionError when it never runs within `timeout`."""
+    found: dict[str, Any] = {}
+
+    def look() -> bool:
+        active = stack.app.control.inspect(timeout=0.5).active() or {}
+        for requests in active.values():
+            for request in requests:
+                if request["id"] == task_id:
+                    found.update(request)
+                    return True
+        return False
+
+    assert wait_until(look, timeout, every=0.05), f"task {task_id} never ran"
+    return found

@@ -16,7 +16,7 @@ from cachepolicy.embedded import free_port
 from models.simulator import fleet_telemetry
 from tasks.bootstep import PREFIX
 from tasks.launcher import ManagedProcess, settings_env
-from tests.stack import Stack
+from tests.stack import Stack, wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".screenshots"
@@ -27,25 +27,11 @@ AUTH = ("ops", "s3cret-flower")
 def flower(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = {**settings_env(stack.settings), "FLOWER_BASIC_AUTH": ":".join(AUTH)}
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "tasks",
-        "flower",
-        f"--port={port}",
-        "--address=127.0.0.1",
-    ]
+    env |= {"FLOWER_PORT": str(port), "FLOWER_HOST": "127.0.0.1"}
+    command = [sys.executable, "-m", "tasks.flower"]  # as the Procfile and compose start it
     proc = ManagedProcess(command, env, tmp_path_factory.mktemp("flower") / "flower.log").start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/healthcheck", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.3)
+    assert wait_until(lambda: _answers(f"{url}/healthcheck"), 60), proc.tail()
     # Give Flower's inspector a moment to see the worker and its stats.
     charger = fleet_telemetry(1, seed=71)[0]
     stack.call("tasks.predict_failure", charger["charger_id"], charger)
@@ -68,6 +54,27 @@ def worker_stats(flower: str) -> dict:
                 return counters
         time.sleep(0.5)
     raise AssertionError("Flower never showed the cache counters")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_flower_turns_task_events_on_in_the_workers(flower: str, stack: Stack) -> None:
+    """Workers send no task events by default (a cost per task); Flower enables them while it
+    runs, so its task views still fill."""
+    assert stack.settings.task_events is False
+
+    def seen() -> bool:
+        result = stack.app.send_task("tasks.echo", args=["seen by flower"])
+        result.get(timeout=10)
+        tasks = httpx.get(f"{flower}/api/tasks", auth=AUTH, timeout=5).json()
+        return result.id in tasks
+
+    assert wait_until(seen, 30, every=1.0)
 
 
 def test_flower_requires_basic_auth(flower: str) -> None:

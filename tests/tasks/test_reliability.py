@@ -4,11 +4,10 @@ the worker bootstep reports fleet-wide counters to `celery inspect stats` (and F
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Callable
 
 from models.simulator import fleet_telemetry
-from tests.stack import Stack, wait_until
+from tests.stack import Stack, running, wait_until
 
 
 def test_worker_killed_mid_task_the_task_completes_after_restart(
@@ -16,10 +15,7 @@ def test_worker_killed_mid_task_the_task_completes_after_restart(
 ) -> None:
     victim = stack.start_worker("victim", queues=["kill-test"], concurrency=1)
     result = stack.app.send_task("tasks.echo", args=["survived", 3.0], queue="kill-test")
-    deadline = time.monotonic() + 20
-    while result.state != "STARTED" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert result.state == "STARTED"
+    running(stack, result.id)
     victim.signal(signal.SIGKILL)  # the whole worker: main process and pool child
     victim.proc.wait(timeout=10)
     stack.workers.remove(victim)
@@ -35,10 +31,7 @@ def test_pool_child_killed_mid_task_is_requeued_at_once(
 
     proc = stack.start_worker("childkill", queues=["child-test"], concurrency=1)
     result = stack.app.send_task("tasks.echo", args=["again", 2.0], queue="child-test")
-    deadline = time.monotonic() + 20
-    while result.state != "STARTED" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    child = int(result.info["pid"])
+    child = int(running(stack, result.id)["worker_pid"])
     assert child != proc.pid
     os.kill(child, signal.SIGKILL)
     assert result.get(timeout=30) == "again"  # reject_on_worker_lost: requeued, not lost
