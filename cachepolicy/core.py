@@ -149,11 +149,13 @@ class CacheCore:
             logger.info("Cache INVALIDATED: %s", key)
 
     def note_request(self, prediction_type: str, scoped: str) -> None:
-        """Count a request for refresh-ahead; flushed with the counters, never on the hot path."""
-        with self._lock:
+        """Count a request for refresh-ahead; flushed with the counters, never on the hot path.
+        Lock-free: popularity is a ranking, and an increment racing a flush may be lost."""
+        counter = self._popular.get(prediction_type)
+        if counter is None:
             counter = self._popular.setdefault(prediction_type, Counter())
-            if len(counter) < MAX_TRACKED_CHARGERS or scoped in counter:
-                counter[scoped] += 1
+        if scoped in counter or len(counter) < MAX_TRACKED_CHARGERS:
+            counter[scoped] += 1
 
     # -- flush -----------------------------------------------------------------------------
     def take_flush(self) -> FlushBatch:

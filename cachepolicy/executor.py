@@ -9,7 +9,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .background import Maintainer
 from .connection import (
@@ -37,14 +37,6 @@ from .operations import Tagged
 T = TypeVar("T")
 SyncCompute = Callable[[], "Value | Tagged"]
 AsyncCompute = Callable[[], "Value | Tagged | Awaitable[Value | Tagged]"]
-
-
-def step(operation: Operation[T], reply: object, error: BaseException | None) -> tuple[bool, Any]:
-    """Advance an operation: (True, its result) when it finished, else (False, an instruction)."""
-    try:
-        return False, operation.send(reply) if error is None else operation.throw(error)
-    except StopIteration as stop:
-        return True, stop.value
 
 
 class SyncExecutor:
@@ -88,18 +80,20 @@ class SyncExecutor:
         reply: object = None
         error: BaseException | None = None
         while True:
-            done, out = step(operation, reply, error)
-            if done:
-                result: T = out
+            try:
+                instruction = operation.send(reply) if error is None else operation.throw(error)
+            except StopIteration as stop:
+                result: T = stop.value
                 return result
             try:
-                reply, error = self._perform(out, compute), None
+                if type(instruction) is Send:  # the common case, first
+                    reply, error = self.execute(instruction), None
+                else:
+                    reply, error = self._perform(instruction, compute), None
             except BaseException as exc:  # handed to the operation, which re-raises it
                 reply, error = None, exc
 
     def _perform(self, instruction: Instruction, compute: SyncCompute | None) -> object:
-        if isinstance(instruction, Send):
-            return self.execute(instruction)
         if isinstance(instruction, Sleep):
             time.sleep(instruction.seconds)
             return None
@@ -147,18 +141,20 @@ class AsyncExecutor:
         reply: object = None
         error: BaseException | None = None
         while True:
-            done, out = step(operation, reply, error)
-            if done:
-                result: T = out
+            try:
+                instruction = operation.send(reply) if error is None else operation.throw(error)
+            except StopIteration as stop:
+                result: T = stop.value
                 return result
             try:
-                reply, error = await self._perform(out, compute), None
+                if type(instruction) is Send:  # the common case, first
+                    reply, error = await self.execute(instruction), None
+                else:
+                    reply, error = await self._perform(instruction, compute), None
             except BaseException as exc:  # handed to the operation, which re-raises it
                 reply, error = None, exc
 
     async def _perform(self, instruction: Instruction, compute: AsyncCompute | None) -> object:
-        if isinstance(instruction, Send):
-            return await self.execute(instruction)
         if isinstance(instruction, Sleep):
             await asyncio.sleep(instruction.seconds)
             return None

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Generator
-from dataclasses import dataclass
-from typing import Any, Final, Literal, TypeAlias, TypeVar
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypeVar
 
 T = TypeVar("T")
 
@@ -34,14 +33,18 @@ Command: TypeAlias = tuple[str, tuple[Any, ...], dict[str, Any]]
 Replies: TypeAlias = list[Any]
 
 
+# Shared by every command without keyword arguments (never mutated: redis-py only reads them).
+NO_KWARGS: Final[dict[str, Any]] = {}
+
+
 def command(name: str, *args: Any, **kwargs: Any) -> Command:
-    return name, args, kwargs
+    return name, args, kwargs or NO_KWARGS
 
 
-@dataclass(frozen=True, slots=True)
-class Send:
+class Send(NamedTuple):
     """Run these commands: one call, or one non-transactional pipeline whose per-command errors
-    come back in the replies. The reply is the list of replies, or FAILED."""
+    come back in the replies. The reply is the list of replies, or FAILED. (Named tuples: one is
+    built per Redis call, and they are the cheapest immutable records.)"""
 
     op: str  # "get", "set", "invalidate", "health": names the seed's warning line
     kind: str  # counter bucket: a prediction type or "other"
@@ -49,15 +52,13 @@ class Send:
     n: int = 1  # requests a fault counts for
 
 
-@dataclass(frozen=True, slots=True)
-class Sleep:
+class Sleep(NamedTuple):
     """Pause (a waiter polling for another process's result)."""
 
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
-class Compute:
+class Compute(NamedTuple):
     """Call the caller's compute function; the reply is its value (or its exception)."""
 
 

@@ -11,8 +11,10 @@ from typing import Any
 from .core import CacheCore, Value, logger
 from .instructions import (
     FAILED,
+    NO_KWARGS,
     Compute,
     Operation,
+    Send,
     Sleep,
     command,
     send,
@@ -117,12 +119,13 @@ class PredictionOps:
         return self._write(OTHER, validate_custom_key(key), self.core.encode(data), ttl)
 
     def _read(self, kind: str, key: str, fingerprint: str | None) -> Operation[Value | None]:
-        raw = yield from send_one("get", kind, command("get", key))
-        if raw is FAILED:
+        # The hot path of every hit: one instruction, no nested generator.
+        replies = yield Send("get", kind, (("get", (key,), NO_KWARGS),))
+        if replies is FAILED:
             if not self.core.enabled:
                 self.core.metrics.count(kind, MISSES)
             return None
-        return self.core.on_read(kind, key, raw, fingerprint)
+        return self.core.on_read(kind, key, replies[0], fingerprint)
 
     def _write(self, kind: str, key: str, payload: bytes, ttl: int) -> Operation[bool]:
         reply = yield from send_one("set", kind, command("set", key, payload, ex=ttl))
