@@ -49,17 +49,16 @@ def queue(pipe: Any, commands: Iterable[Command]) -> None:
 
 
 def drop_connections(client: SyncClient) -> None:
-    """Close every pooled connection (they reopen on demand)."""
-    if isinstance(client, RedisCluster):
-        client.disconnect_connection_pools()  # type: ignore[no-untyped-call]
-    else:
-        client.connection_pool.disconnect()
+    """Close the idle pooled connections (they reopen on demand); those in use by another
+    thread are left alone."""
+    if not isinstance(client, RedisCluster):  # a cluster client re-reads its slots on its own
+        client.connection_pool.disconnect(inuse_connections=False)
 
 
 async def drop_async_connections(client: AsyncClient) -> None:
     """The same for an asyncio client (a cluster client re-reads its slots on its own)."""
     if not isinstance(client, AsyncRedisCluster):
-        await client.connection_pool.disconnect()
+        await client.connection_pool.disconnect(inuse_connections=False)
 
 
 def probe(client: SyncClient) -> None:
