@@ -3,14 +3,16 @@ prediction and telemetry document written in one pipeline. Fails open like every
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .core import Value
+from .core import Value, logger
 from .executor import SyncExecutor
 from .instructions import FAILED, Command, Failed, Send, command
 from .keys import scoped_id
-from .metrics import WRITE_ERRORS
+from .metrics import MISSES, WRITE_ERRORS
 from .telemetry import telemetry_commands
 
 MGET_CHUNK = 1000
@@ -33,24 +35,28 @@ class FleetCache:
         internal: bool = False,
     ) -> list[Value | None]:
         """Cached predictions of many chargers, None for misses (and for entries computed from
-        other inputs than `fingerprints`). `internal` reads (beat jobs) are counted neither as
-        hits and misses nor as requests."""
+        other inputs than `fingerprints`). Outcomes are counted per batch (not per key) unless
+        `internal` (beat's reads); fleet reads are not requests for refresh-ahead, which
+        follows single predictions."""
         core = self._core
-        scoped = [scoped_id(cid, tenant_id) for cid in charger_ids]
-        keys = [core.keys.prediction(prediction_type, s) for s in scoped]
+        keys = [core.keys.prediction(prediction_type, scoped_id(c, tenant_id)) for c in charger_ids]
         raws = self._fetch(prediction_type, keys)
         prints = fingerprints if fingerprints is not None else [None] * len(keys)
-        if internal:
-            return [
-                None if raw is None else core.judge(prediction_type, key, raw, fp)[0]
-                for key, raw, fp in zip(keys, raws, prints, strict=True)
-            ]
-        for s in scoped:
-            core.note_request(prediction_type, s)
-        return [
-            core.on_read(prediction_type, key, raw, fp)
-            for key, raw, fp in zip(keys, raws, prints, strict=True)
-        ]
+        outcomes: Counter[str] = Counter()
+        values: list[Value | None] = []
+        for key, raw, fp in zip(keys, raws, prints, strict=True):
+            value, outcome = (
+                (None, MISSES) if raw is None else core.judge(prediction_type, key, raw, fp)
+            )
+            values.append(value)
+            outcomes[outcome] += 1
+        if not internal:
+            for outcome, n in outcomes.items():
+                core.metrics.count(prediction_type, outcome, n)
+            if logger.isEnabledFor(logging.DEBUG):
+                for key, value in zip(keys, values, strict=True):
+                    logger.debug("Cache HIT: %s" if value is not None else "Cache MISS: %s", key)
+        return values
 
     def _fetch(self, kind: str, keys: list[str]) -> list[Any]:
         """Raw values (None for absent keys and on a fault, which the executor counted)."""
@@ -66,7 +72,7 @@ class FleetCache:
         replies = self._executor.execute(Send("get", kind, tuple(commands), len(keys)))
         if replies is FAILED:
             if not self._core.enabled:
-                self._core.metrics.count(kind, "misses", len(keys))
+                self._core.metrics.count(kind, MISSES, len(keys))
             return [None] * len(keys)
         out: list[Any] = []
         for cmd, reply in zip(commands, replies, strict=True):

@@ -24,7 +24,6 @@ Kept free of scikit-learn so that light clients compute it too.
 from __future__ import annotations
 
 import hashlib
-import math
 
 from .ocpp import CHARGING_STATUSES, ConnectorStatus
 from .rating import rating_of
@@ -33,29 +32,35 @@ from .schema import ChargerMetrics
 FINGERPRINT_VERSION = "1"
 
 
-def _status_class(status: ConnectorStatus) -> str:
-    if status == ConnectorStatus.FAULTED:
-        return "faulted"
-    if status == ConnectorStatus.UNAVAILABLE:
-        return "unavailable"
-    return "charging" if status in CHARGING_STATUSES else "in-service"
+STATUS_CLASS: dict[ConnectorStatus, str] = {
+    status: "faulted"
+    if status == ConnectorStatus.FAULTED
+    else "unavailable"
+    if status == ConnectorStatus.UNAVAILABLE
+    else "charging"
+    if status in CHARGING_STATUSES
+    else "in-service"
+    for status in ConnectorStatus
+}
 
 
 def _band(value: float | None, width: float) -> str:
-    return "-" if value is None else str(math.floor(value / width))
+    return "-" if value is None else str(int(value // width))
 
 
 def _log2_band(value: float) -> str:
-    return str(math.floor(math.log2(value + 1)))
+    # floor(log2(value + 1)) for value >= 0, exactly, without floating-point log.
+    return str(int(value + 1).bit_length() - 1)
 
 
 def material_state(m: ChargerMetrics) -> tuple[str, ...]:
     """What the fingerprint is made of (readable, for tests and troubleshooting)."""
     rating = rating_of(m)
+    codes = m.error_codes
     return (
         FINGERPRINT_VERSION,
-        _status_class(m.connector_status),
-        ",".join(sorted({c for c in m.error_codes if c != "NoError"})),
+        STATUS_CLASS[m.connector_status],
+        ",".join(sorted({c for c in codes if c != "NoError"})) if codes else "",
         m.last_maintenance.date().isoformat() if m.last_maintenance else "-",
         f"{rating.kw:g}",
         _band(m.temperature, 5.0),

@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -101,6 +102,30 @@ def parse_metrics(data: object) -> ChargerMetrics:
         return ChargerMetrics.model_validate(data)
     except ValidationError as exc:
         raise InvalidTelemetry(describe(exc)) from exc
+
+
+_MANY: TypeAdapter[list[ChargerMetrics]] = TypeAdapter(list[ChargerMetrics])
+
+
+def parse_many(items: list[Any]) -> tuple[list[ChargerMetrics | None], dict[int, str]]:
+    """Validate a batch at once (pydantic's own loop: several times faster than one call per
+    item), aligned with `items`; a failing item is None, its error (the same as parse_metrics
+    gives) under its index."""
+    try:
+        return list(_MANY.validate_python(items)), {}
+    except ValidationError as exc:
+        located = {e["loc"][0] for e in exc.errors() if e["loc"] and isinstance(e["loc"][0], int)}
+    errors: dict[int, str] = {}
+    for index in sorted(located) if located else range(len(items)):
+        try:
+            parse_metrics(items[index])
+        except InvalidTelemetry as error:
+            errors[index] = str(error)
+    kept = [i for i in range(len(items)) if i not in errors]
+    parsed: list[ChargerMetrics | None] = [None] * len(items)
+    for index, metrics in zip(kept, _MANY.validate_python([items[i] for i in kept]), strict=True):
+        parsed[index] = metrics
+    return parsed, errors
 
 
 def describe(exc: ValidationError) -> str:

@@ -25,7 +25,7 @@ from cachepolicy import CacheService, SyncCacheService, load_settings
 from cachepolicy.keys import scoped_id, validate_type
 from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
 
-from .config import make_app
+from .config import FAST_JSON, make_app
 from .dead_letters import DeadLetters
 from .heartbeats import Heartbeats
 from .progress import FleetProgress
@@ -256,6 +256,7 @@ def submit_fleet(
             args=(prediction_type, list(telemetry[i : i + chunk_size]), job_id, total),
             kwargs=kwargs,
             queue=v.queue_of(v.PREDICT_FLEET_CHUNK),
+            serializer=FAST_JSON,
         )
         for i in range(0, total, chunk_size)
     )

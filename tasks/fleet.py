@@ -13,11 +13,12 @@ from celery import chord, group
 
 import vocabulary as v
 from cachepolicy.keys import validate_tenant_id, validate_type
-from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
-from models.schema import utcnow
+from models import ChargerMetrics, fingerprint
+from models.schema import parse_many, utcnow
 
 from .base import ChargewatchTask
 from .celery import app
+from .config import FAST_JSON
 from .errors import InvalidArguments
 from .runtime import Runtime
 
@@ -32,23 +33,19 @@ def _charger_id_of(item: Any) -> str | None:
 def validate_fleet(
     telemetry: list[Any],
 ) -> tuple[dict[str, tuple[ChargerMetrics, Any]], list[dict[str, Any]]]:
-    """Valid telemetry by charger (the last one wins) and per-item errors."""
-    valid: dict[str, tuple[ChargerMetrics, Any]] = {}
-    errors = []
-    for index, item in enumerate(telemetry):
-        try:
-            metrics = parse_metrics(item)
-        except InvalidTelemetry as exc:
-            errors.append(
-                {
-                    "index": index,
-                    "charger_id": _charger_id_of(item),
-                    "error": "InvalidTelemetry",
-                    "message": str(exc),
-                }
-            )
-            continue
-        valid[metrics.charger_id] = (metrics, item)
+    """Valid telemetry by charger (the last one wins) and per-item errors, validated as one
+    batch."""
+    parsed, problems = parse_many(telemetry)
+    valid = {m.charger_id: (m, item) for m, item in zip(parsed, telemetry, strict=True) if m}
+    errors = [
+        {
+            "index": index,
+            "charger_id": _charger_id_of(telemetry[index]),
+            "error": "InvalidTelemetry",
+            "message": message,
+        }
+        for index, message in sorted(problems.items())
+    ]
     return valid, errors
 
 
@@ -81,7 +78,8 @@ def run_chunk(
         {p["charger_id"]: p for p in computed},
         tenant_id=tenant_id,
         fingerprints=prints,
-        telemetry={cid: valid[cid][1] for cid in ids},
+        # The latest telemetry of a hit has the material state already stored: kept as is.
+        telemetry={cid: valid[cid][1] for cid in missing},
     )
     if job_id:
         runtime.progress.add(job_id, done=len(telemetry), errors=len(errors))
@@ -138,7 +136,9 @@ def predict_fleet(
         )
         return merge([chunk])
     parts = group(
-        predict_fleet_chunk.s(prediction_type, telemetry[i : i + size], job_id, tenant_id=tenant_id)
+        predict_fleet_chunk.s(
+            prediction_type, telemetry[i : i + size], job_id, tenant_id=tenant_id
+        ).set(serializer=FAST_JSON)
         for i in range(0, len(telemetry), size)
     )
     raise self.replace(chord(parts, fleet_summary.s()))
