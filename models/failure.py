@@ -11,13 +11,16 @@ moves the probability.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from sklearn.utils.validation import check_is_fitted
 
 from .features import FAILURE_FEATURE_NAMES, FAILURE_FEATURES, Array
@@ -29,9 +32,11 @@ MIN_FACTOR_LOG_ODDS = 0.05
 class FailureModel(ClassifierMixin, BaseEstimator):
     """Monotone gradient-boosted trees, calibrated on chargers the trees never saw.
 
-    `contributions` follows each row down every tree and credits each split's change of the
-    expected log-odds to the split's feature (Saabas path attribution): per-row factors that
-    add up exactly to the model's own decision value.
+    Every prediction walks each row down every tree once (compiled, to the leaf's node id); the
+    leaves give the log-odds and, through each leaf's path vector, `contributions`: each split's
+    change of the expected log-odds credited to the split's feature (Saabas path attribution),
+    per-row factors that add up exactly to the model's own decision value. A row's result never
+    depends on the other rows of its batch.
     """
 
     def __init__(
@@ -66,23 +71,21 @@ class FailureModel(ClassifierMixin, BaseEstimator):
             early_stopping=False,
             random_state=self.random_state,
         ).fit(X[~calibrate], y[~calibrate])
-        raw = self.booster_.decision_function(X[calibrate]).reshape(-1, 1)
-        self.calibrator_ = LogisticRegression(C=1e6).fit(raw, y[calibrate])
         self.node_values_ = [_expected_values(tree[0].nodes) for tree in self.booster_._predictors]
+        raw = self.decision_function(X[calibrate]).reshape(-1, 1)
+        self.calibrator_ = LogisticRegression(C=1e6).fit(raw, y[calibrate])
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         return self
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()
-        state.pop("_path_cache", None)  # derived from the trees; rebuilt on first use
+        state.pop("_forest_cache", None)  # derived from the trees; rebuilt on first use
         return state
 
     def predict_proba(self, X: Array) -> Array:
         """[P(no failure), P(failure)] per row."""
-        check_is_fitted(self, "booster_")
-        raw = self.booster_.decision_function(np.asarray(X, dtype=float)).reshape(-1, 1)
-        p: Array = self.calibrator_.predict_proba(raw)[:, 1]
+        p = self._calibrated(self._raw(self._leaves(X)))
         return np.column_stack([1 - p, p])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -90,61 +93,114 @@ class FailureModel(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Array) -> Array:
         """Uncalibrated log-odds of the trees."""
-        check_is_fitted(self, "booster_")
-        result: Array = self.booster_.decision_function(np.asarray(X, dtype=float))
-        return result
+        return self._raw(self._leaves(X))
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, float]:
         """(per-row, per-feature log-odds contributions, bias); they sum to decision_function."""
+        return self._contributions(self._leaves(X)), self._bias()
+
+    def top_factors(self, X: np.ndarray, k: int = 3) -> list[list[str]]:
+        """Per row, up to k features that push its failure risk up the most."""
+        return _strongest(self._contributions(self._leaves(X)), k)
+
+    def assess(self, X: Array, k: int = 3) -> tuple[Array, list[list[str]]]:
+        """predict_proba's P(failure) and top_factors from one walk down the trees."""
+        leaves = self._leaves(X)
+        return self._calibrated(self._raw(leaves)), _strongest(self._contributions(leaves), k)
+
+    def _leaves(self, X: Array) -> npt.NDArray[np.intp]:
+        """Each row's leaf in every tree: (rows, trees) indices into the forest's node arrays."""
         check_is_fitted(self, "booster_")
         X = np.asarray(X, dtype=np.float64)
-        paths = self._paths()
-        known, f_idx_map = self.booster_._bin_mapper.make_known_categories_bitsets()
-        contrib = np.zeros_like(X)
-        for locator, path in paths:
-            # The compiled tree walk returns each row's leaf index (leaf values replaced by ids).
-            leaf = locator.predict(X, known, f_idx_map, n_threads=1).astype(np.intp)
-            contrib += path[leaf]
-        return contrib, self._bias()
+        forest = self._forest()
+        threads = _openmp_effective_n_threads()  # as many as the booster would use
+        leaves = np.empty((len(X), len(forest.locators)), dtype=np.intp)
+        for tree, locator in enumerate(forest.locators):
+            # The compiled tree walk returns each row's leaf (leaf values replaced by node ids).
+            leaves[:, tree] = locator.predict(X, *forest.categories, n_threads=threads)
+        return leaves
+
+    def _raw(self, leaves: npt.NDArray[np.intp]) -> Array:
+        values: Array = self._forest().leaf_values[leaves].sum(axis=1)
+        return values + float(np.ravel(self.booster_._baseline_prediction)[0])
+
+    def _calibrated(self, raw: Array) -> Array:
+        p: Array = self.calibrator_.predict_proba(raw.reshape(-1, 1))[:, 1]
+        return p
+
+    def _contributions(self, leaves: npt.NDArray[np.intp]) -> Array:
+        """Sum of every row's leaves' path vectors: one sparse (rows x nodes) product."""
+        forest = self._forest()
+        rows, trees = leaves.shape
+        visits = sparse.csr_matrix(
+            (np.ones(rows * trees), leaves.ravel(), np.arange(0, rows * trees + 1, trees)),
+            shape=(rows, len(forest.paths)),
+        )
+        result: Array = np.asarray(visits @ forest.paths)
+        return result
 
     def _bias(self) -> float:
         root = sum(float(values[0]) for values in self.node_values_)
         return float(np.ravel(self.booster_._baseline_prediction)[0]) + root
 
-    def _paths(self) -> list[tuple[TreePredictor, np.ndarray]]:
-        """Per tree: a leaf locator and each node's accumulated contribution vector (cached)."""
-        cached: list[tuple[TreePredictor, Array]] | None = getattr(self, "_path_cache", None)
-        if cached is not None:
-            return cached
-        d = self.n_features_in_
-        paths = []
-        for (predictor,), expected in zip(
-            self.booster_._predictors, self.node_values_, strict=True
-        ):
-            nodes = predictor.nodes
-            accumulated = np.zeros((len(nodes), d))
-            for i in range(len(nodes)):  # parents come before their children
-                if not nodes["is_leaf"][i]:
-                    for child in (nodes["left"][i], nodes["right"][i]):
-                        accumulated[child] = accumulated[i]
-                        accumulated[child, nodes["feature_idx"][i]] += expected[child] - expected[i]
-            ids = nodes.copy()
-            ids["value"] = np.arange(len(nodes))
-            locator = TreePredictor(
-                ids, predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets
-            )
-            paths.append((locator, accumulated))
-        self._path_cache = paths
-        return paths
+    def _forest(self) -> _Forest:
+        """All trees as one node array: leaf locators, leaf values and path vectors (cached)."""
+        cached: _Forest | None = getattr(self, "_forest_cache", None)
+        if cached is None:
+            cached = self._forest_cache = _build_forest(self.booster_, self.node_values_)
+        return cached
 
-    def top_factors(self, X: np.ndarray, k: int = 3) -> list[list[str]]:
-        """Per row, up to k features that push its failure risk up the most."""
-        contrib, _ = self.contributions(X)
-        order = np.argsort(-contrib, axis=1)[:, :k]
-        return [
-            [FAILURE_FEATURE_NAMES[j] for j in row if contrib[i, j] > MIN_FACTOR_LOG_ODDS]
-            for i, row in enumerate(order)
-        ]
+
+class _Forest(NamedTuple):
+    locators: list[TreePredictor]  # per tree; "predicts" global node ids
+    leaf_values: Array  # per node: the tree's output at that node (leaves only matter)
+    paths: Array  # per node: the log-odds each feature added on the way down to it
+    categories: tuple[Any, Any]  # the booster's known-category bitsets, as predict wants them
+
+
+def _build_forest(booster: HistGradientBoostingClassifier, expected: list[Array]) -> _Forest:
+    d = booster.n_features_in_
+    locators, leaf_values, paths, offset = [], [], [], 0
+    for (predictor,), means in zip(booster._predictors, expected, strict=True):
+        nodes = predictor.nodes
+        accumulated = np.zeros((len(nodes), d))
+        for i in range(len(nodes)):  # parents come before their children
+            if not nodes["is_leaf"][i]:
+                for child in (nodes["left"][i], nodes["right"][i]):
+                    accumulated[child] = accumulated[i]
+                    accumulated[child, nodes["feature_idx"][i]] += means[child] - means[i]
+        ids = nodes.copy()
+        ids["value"] = np.arange(len(nodes)) + offset
+        locators.append(
+            TreePredictor(ids, predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets)
+        )
+        leaf_values.append(nodes["value"].astype(np.float64))
+        paths.append(accumulated)
+        offset += len(nodes)
+    categories = booster._bin_mapper.make_known_categories_bitsets()
+    return _Forest(locators, np.concatenate(leaf_values), np.vstack(paths), categories)
+
+
+def _strongest(contributions: Array, k: int) -> list[list[str]]:
+    """Per row, the names of up to k largest contributions above MIN_FACTOR_LOG_ODDS."""
+    order = np.argsort(-contributions, axis=1)[:, :k]
+    kept = np.take_along_axis(contributions, order, axis=1) > MIN_FACTOR_LOG_ODDS
+    # A fleet shares few distinct answers: name each once. An answer is coded as one number,
+    # digit i (base: features + 1) being its i-th feature + 1, or 0 when not kept.
+    base = len(FAILURE_FEATURE_NAMES) + 1
+    codes = np.where(kept, order + 1, 0) @ (base ** np.arange(order.shape[1]))
+    answers, row_answer = np.unique(codes, return_inverse=True)
+    names = [_decoded(int(code), base) for code in answers.tolist()]
+    return [list(names[i]) for i in row_answer.tolist()]
+
+
+def _decoded(code: int, base: int) -> tuple[str, ...]:
+    names = []
+    while code:
+        code, digit = divmod(code, base)
+        if digit:
+            names.append(FAILURE_FEATURE_NAMES[digit - 1])
+    return tuple(names)
 
 
 def _expected_values(nodes: np.ndarray) -> np.ndarray:

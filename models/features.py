@@ -16,7 +16,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from .ocpp import CHARGING_STATUSES, ConnectorStatus, count_by_group
+from .ocpp import CHARGING_STATUSES, ERROR_GROUPS, ConnectorStatus, count_by_group
 from .rating import NOMINAL_FAN_RPM, NOMINAL_VOLTAGE, rating_of
 from .schema import ChargerMetrics
 
@@ -26,6 +26,7 @@ Array = npt.NDArray[np.float64]
 RATED_MAX_TEMPERATURE: Final = {"AC": 50.0, "DC": 60.0}
 # What a connector without its own sensor is assumed to run above the cabinet.
 CONNECTOR_RISE_C: Final = 5.0
+_NO_ERRORS: Final = dict.fromkeys(ERROR_GROUPS, 0)
 
 # Failure model inputs and how each may move the risk: +1 never lowers it as the value grows,
 # -1 never raises it, 0 learned freely (scikit-learn's monotonic_cst).
@@ -113,60 +114,52 @@ def _days_since(last: dt.datetime | None, now: dt.datetime, operating_hours: flo
     return max(0.0, (now - last).total_seconds() / 86400.0)
 
 
-def _column(values: Sequence[float | bool]) -> Array:
-    return np.asarray(values, dtype=np.float64)
-
-
 def frame_from_metrics(
     metrics: Sequence[ChargerMetrics], now: dt.datetime | None = None
 ) -> TelemetryFrame:
     """Columns from validated telemetry; missing optional readings get their class's typical
     value, so a charger without a fan sensor is not judged as having a stopped fan."""
     now = now or dt.datetime.now(dt.UTC)
-    ratings = [rating_of(m) for m in metrics]
-    errors = [count_by_group(m.error_codes) for m in metrics]
-    status = [m.connector_status for m in metrics]
+    # One pass over the chargers, then one contiguous array per column.
+    rows = np.array([_row(m, now) for m in metrics], dtype=np.float64)
+    columns = rows.reshape(len(metrics), len(_NUMERIC_FIELDS)).T.copy()
     return TelemetryFrame(
         charger_id=np.array([m.charger_id for m in metrics], dtype=object),
-        is_dc=_column([r.is_dc for r in ratings]),
-        rated_kw=_column([r.kw for r in ratings]),
-        is_charging=_column([s in CHARGING_STATUSES for s in status]),
-        is_delivering=_column([s == ConnectorStatus.CHARGING for s in status]),
-        is_unavailable=_column([s == ConnectorStatus.UNAVAILABLE for s in status]),
-        is_faulted=_column([s == ConnectorStatus.FAULTED for s in status]),
-        power=_column([m.power for m in metrics]),
-        temperature=_column([m.temperature for m in metrics]),
-        connector_temperature=_column(
-            [
-                m.temperature + CONNECTOR_RISE_C
-                if m.connector_temperature is None
-                else m.connector_temperature
-                for m in metrics
-            ]
-        ),
-        fan_rpm=_column(
-            [
-                r.fan_rpm if m.fan_rpm is None else m.fan_rpm
-                for m, r in zip(metrics, ratings, strict=True)
-            ]
-        ),
-        grid_voltage=_column(
-            [
-                r.voltage if m.grid_voltage is None else m.grid_voltage
-                for m, r in zip(metrics, ratings, strict=True)
-            ]
-        ),
-        electrical_errors=_column([e["electrical"] for e in errors]),
-        thermal_errors=_column([e["thermal"] for e in errors]),
-        hardware_errors=_column([e["hardware"] for e in errors]),
-        minor_errors=_column([e["minor"] for e in errors]),
-        operating_hours=_column([m.uptime_hours for m in metrics]),
-        total_sessions=_column([m.total_sessions for m in metrics]),
-        energy_delivered=_column([m.energy_delivered for m in metrics]),
-        days_since_maintenance=_column(
-            [_days_since(m.last_maintenance, m.timestamp or now, m.uptime_hours) for m in metrics]
-        ),
+        **dict(zip(_NUMERIC_FIELDS, columns, strict=True)),
     )
+
+
+def _row(m: ChargerMetrics, now: dt.datetime) -> tuple[float | bool, ...]:
+    """One charger's numeric TelemetryFrame fields, in field order (after charger_id)."""
+    rating = rating_of(m)
+    errors = count_by_group(m.error_codes) if m.error_codes else _NO_ERRORS
+    status = m.connector_status
+    return (
+        rating.is_dc,
+        rating.kw,
+        status in CHARGING_STATUSES,
+        status == ConnectorStatus.CHARGING,
+        status == ConnectorStatus.UNAVAILABLE,
+        status == ConnectorStatus.FAULTED,
+        m.power,
+        m.temperature,
+        m.temperature + CONNECTOR_RISE_C
+        if m.connector_temperature is None
+        else m.connector_temperature,
+        rating.fan_rpm if m.fan_rpm is None else m.fan_rpm,
+        rating.voltage if m.grid_voltage is None else m.grid_voltage,
+        errors["electrical"],
+        errors["thermal"],
+        errors["hardware"],
+        errors["minor"],
+        m.uptime_hours,
+        m.total_sessions,
+        m.energy_delivered,
+        _days_since(m.last_maintenance, m.timestamp or now, m.uptime_hours),
+    )
+
+
+_NUMERIC_FIELDS: Final = tuple(f.name for f in fields(TelemetryFrame))[1:]
 
 
 def failure_matrix(frame: TelemetryFrame) -> Array:

@@ -15,7 +15,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from .features import FAILURE_FEATURE_NAMES, Array
-from .policy import level_of
+from .policy import levels_of
 
 IS_DC = FAILURE_FEATURE_NAMES.index("is_dc")
 ENERGY_RATIO = FAILURE_FEATURE_NAMES.index("energy_per_day_ratio")
@@ -97,7 +97,7 @@ class MaintenancePlanner(BaseEstimator):
         # Preventive work in the quiet window loses only that window's share of revenue.
         preventive = self.visit_cost + downtime * per_hour * 24 * window_share / self.window_hours
         corrective = self.corrective_visit_cost + repair * per_hour
-        levels = [level_of(float(prob)) for prob in p]
+        levels = levels_of(p)
         return Plan(
             urgency=[level.urgency for level in levels],
             lead_days=np.array([level.lead_days for level in levels], dtype=float),

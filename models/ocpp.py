@@ -64,14 +64,14 @@ OCPP_ERROR_CODES: Final = frozenset({"NoError"}.union(*ERROR_GROUPS.values()))
 SERIOUS_CODES: Final = frozenset().union(*(ERROR_GROUPS[g] for g in SERIOUS_GROUPS))
 
 
+_GROUP_OF_CODE: Final = {code: group for group, codes in ERROR_GROUPS.items() for code in codes}
+
+
 def group_of(code: str) -> str | None:
     """The group of an error code (vendor strings are minor); None for NoError."""
     if code == "NoError":
         return None
-    for group, codes in ERROR_GROUPS.items():
-        if code in codes:
-            return group
-    return "minor"
+    return _GROUP_OF_CODE.get(code, "minor")
 
 
 def count_by_group(codes: Iterable[str]) -> dict[str, int]:

@@ -18,6 +18,7 @@ from .features import Array
 
 HORIZON_DAYS: Final = 30
 WINDOW_QUANTILES: Final = (0.05, 0.5)
+MICROSECONDS_PER_DAY: Final = 86_400_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +36,20 @@ LEVELS: Final = (
     Level(0.0, "ROUTINE", "LOW", 90),
 )
 
+_FLOORS: Final = np.array([level.floor for level in LEVELS[:-1]])
+
 
 def level_of(p: float) -> Level:
     for level in LEVELS:
         if p >= level.floor:
             return level
     return LEVELS[-1]
+
+
+def levels_of(p: Array) -> list[Level]:
+    """level_of for many probabilities at once (the floors descend: count those above p)."""
+    above = np.asarray(p, dtype=np.float64)[:, None] < _FLOORS[None, :]
+    return [LEVELS[i] for i in above.sum(axis=1).tolist()]
 
 
 def failure_windows(p: Array) -> tuple[Array, Array]:
@@ -55,4 +64,14 @@ def failure_windows(p: Array) -> tuple[Array, Array]:
 
 
 def in_days(now: dt.datetime, days: float) -> dt.datetime:
-    return now + dt.timedelta(days=float(days))
+    """`days` after now, to the microsecond (rounded as iso_after rounds)."""
+    return now + dt.timedelta(microseconds=round(float(days) * MICROSECONDS_PER_DAY))
+
+
+def iso_after(now: dt.datetime, days: Array) -> list[str]:
+    """iso(in_days(now, d)) for every d, computed as one array."""
+    start = np.datetime64(now.astimezone(dt.UTC).replace(tzinfo=None), "us")
+    offsets = np.round(np.asarray(days, dtype=np.float64) * MICROSECONDS_PER_DAY)
+    text = np.datetime_as_string(start + offsets.astype("timedelta64[us]"), unit="us")
+    # isoformat leaves out a zero fraction of a second; so must we.
+    return [t[:-7] + "Z" if t.endswith(".000000") else t + "Z" for t in text.tolist()]

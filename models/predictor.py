@@ -28,7 +28,7 @@ from .features import (
     frame_from_metrics,
 )
 from .maintenance import MaintenancePlanner
-from .policy import failure_windows, in_days, level_of
+from .policy import failure_windows, in_days, iso_after, levels_of
 from .schema import ChargerMetrics, finite, iso, utcnow
 
 Prediction = dict[str, Any]
@@ -92,29 +92,26 @@ class Predictor:
         return result
 
     def _failure(self, frame: TelemetryFrame, now: dt.datetime, _: Sources) -> list[Prediction]:
-        X = failure_matrix(frame)
-        p = self.failure_model.predict_proba(X)[:, 1]
-        factors = self.failure_model.top_factors(X)
+        p, factors = self.failure_model.assess(failure_matrix(frame))
         starts, ends = failure_windows(p)
+        start_stamps, end_stamps = iso_after(now, starts), iso_after(now, ends)
+        actions = [level.action for level in levels_of(p)]
         probabilities = _rounded(p)
         # Distance from a coin flip: a calibrated 0.02 or 0.98 is a confident call.
         confidence = _rounded(np.abs(2 * p - 1))
         stamp, version = iso(now), self.versions["failure"]
         return [
             {
-                "charger_id": str(frame.charger_id[i]),
+                "charger_id": charger_id,
                 "failure_probability": probabilities[i],
-                "predicted_failure_window": {
-                    "start": iso(in_days(now, starts[i])),
-                    "end": iso(in_days(now, ends[i])),
-                },
+                "predicted_failure_window": {"start": start_stamps[i], "end": end_stamps[i]},
                 "confidence": confidence[i],
-                "recommended_action": level_of(float(p[i])).action,
+                "recommended_action": actions[i],
                 "top_contributing_factors": factors[i],
                 "model_version": version,
                 "timestamp": stamp,
             }
-            for i in range(len(frame))
+            for i, charger_id in enumerate(frame.charger_id.tolist())
         ]
 
     def _maintenance(

@@ -9,6 +9,7 @@ with neither, a charger is taken as AC 22 kW, the common public AC rating. A rat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from .schema import ChargerMetrics
@@ -40,11 +41,17 @@ class Rating:
 
 def rating_of(m: ChargerMetrics) -> Rating:
     """The charger's class and rated power, with the documented defaults."""
+    return _rating(m.charger_type, m.rated_power_kw)
+
+
+# A fleet has a handful of ratings: each is worked out once per process.
+@lru_cache(maxsize=1024)
+def _rating(charger_type: Kind | None, rated_power_kw: float | None) -> Rating:
     kind: Kind
-    if m.charger_type is not None:
-        kind = m.charger_type
-    elif m.rated_power_kw is not None and m.rated_power_kw > AC_CEILING_KW:
+    if charger_type is not None:
+        kind = charger_type
+    elif rated_power_kw is not None and rated_power_kw > AC_CEILING_KW:
         kind = "DC"
     else:
         kind = "AC"
-    return Rating(kind, m.rated_power_kw if m.rated_power_kw is not None else DEFAULT_KW[kind])
+    return Rating(kind, rated_power_kw if rated_power_kw is not None else DEFAULT_KW[kind])

@@ -75,10 +75,13 @@ class ChargerMetrics(BaseModel):
 
     @field_validator("last_maintenance", "timestamp")
     @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
+    def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """In UTC (a time without a zone is taken as UTC): one zone for all arithmetic."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
-        return value
+        return value.astimezone(dt.UTC)
 
     @model_validator(mode="after")
     def _plausible_rating(self) -> ChargerMetrics:

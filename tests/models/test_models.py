@@ -20,7 +20,7 @@ from models import (
     parse_metrics,
 )
 from models.artifacts import MODEL_NAMES, artifact_path, card_path
-from models.failure import FailureModel
+from models.failure import MIN_FACTOR_LOG_ODDS, FailureModel
 from models.features import FAILURE_FEATURE_NAMES, failure_matrix
 from models.simulator import FleetSimulator, fleet_telemetry
 
@@ -117,6 +117,42 @@ def test_contributions_add_up_to_the_decision(predictor: Predictor) -> None:
     np.testing.assert_allclose(
         contrib.sum(axis=1) + bias, predictor.failure_model.decision_function(X), atol=1e-9
     )
+
+
+def test_the_forest_walk_agrees_with_scikit_learn_and_a_plain_walk(predictor: Predictor) -> None:
+    """Our compiled walk to the leaves gives scikit-learn's own decision values, and each row's
+    factors are those of a plain Python walk down every tree (Saabas attribution)."""
+    model = predictor.failure_model
+    X = failure_matrix(FleetSimulator(4).run(40, 20).frame)
+    np.testing.assert_allclose(
+        model.decision_function(X), model.booster_.decision_function(X), rtol=0, atol=1e-12
+    )
+    contrib, _ = model.contributions(X)
+    for row in range(0, len(X), 97):
+        expected = np.zeros(X.shape[1])
+        for (tree,), means in zip(model.booster_._predictors, model.node_values_, strict=True):
+            nodes, node = tree.nodes, 0
+            while not nodes["is_leaf"][node]:
+                feature = nodes["feature_idx"][node]
+                goes_left = X[row, feature] <= nodes["num_threshold"][node]
+                child = nodes["left"][node] if goes_left else nodes["right"][node]
+                expected[feature] += means[child] - means[node]
+                node = child
+        np.testing.assert_allclose(contrib[row], expected, rtol=0, atol=1e-9)
+
+
+def test_assess_is_predict_proba_and_top_factors(predictor: Predictor) -> None:
+    model = predictor.failure_model
+    X = failure_matrix(FleetSimulator(6).run(30, 20).frame)
+    p, factors = model.assess(X)
+    np.testing.assert_array_equal(p, model.predict_proba(X)[:, 1])
+    assert factors == model.top_factors(X)
+    contrib, _ = model.contributions(X)
+    for row, names in zip(contrib, factors, strict=True):
+        strongest = sorted(range(len(row)), key=lambda j: -row[j])[: len(names)]
+        assert names == [FAILURE_FEATURE_NAMES[j] for j in strongest]
+        assert all(row[FAILURE_FEATURE_NAMES.index(n)] > MIN_FACTOR_LOG_ODDS for n in names)
+    assert any(factors) and not all(factors), "a fleet has chargers with and without factors"
 
 
 @pytest.mark.parametrize("kind", ["failure", "maintenance", "anomaly"])

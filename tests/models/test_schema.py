@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -30,6 +31,21 @@ def test_good_telemetry_parses() -> None:
     assert metrics.connector_status is ConnectorStatus.CHARGING
     assert metrics.error_count == 0
     assert metrics.last_maintenance.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("given", "utc"),
+    [
+        ("2026-11-26T14:00:00+02:00", dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)),
+        ("2026-11-26T12:00:00Z", dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)),
+        ("2026-11-26T12:00:00", dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)),  # no zone: UTC
+    ],
+)
+def test_times_are_held_in_utc(given: str, utc: dt.datetime) -> None:
+    metrics = parse_metrics({**GOOD, "last_maintenance": given, "timestamp": given})
+    for moment in (metrics.last_maintenance, metrics.timestamp):
+        assert moment == utc
+        assert moment.tzinfo is dt.UTC
 
 
 @pytest.mark.parametrize(
