@@ -11,7 +11,16 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import cache_figures, hitrate, model_figures, scaling, task_figures
+from bench import (
+    cache_figures,
+    health_figures,
+    hit_figures,
+    hitrate,
+    model_figures,
+    scaling,
+    stock_figures,
+    task_figures,
+)
 from bench.common import Figure
 from bench.report import write
 from cachepolicy.embedded import RedisProcess
@@ -27,6 +36,7 @@ def sizes(quick: bool) -> dict:
     if quick:
         return {
             "n": 400,
+            "stock": 200,
             "keys": [10**4, 10**5],
             "fleet": 5_000,
             "per_task": 100,
@@ -53,7 +63,10 @@ def plan(quick: bool, server: RedisProcess, stack: LocalStack, predictor: Predic
     s = sizes(quick)
     rt = max(100, s["n"] // 10)
     steps: list[Step] = [
-        lambda: cache_figures.hit_cost(server, s["n"]),
+        lambda: hit_figures.sync_hit(server, s["n"]),
+        lambda: hit_figures.async_hit(server, s["n"]),
+        lambda: stock_figures.against_stock(stack, s["stock"]),
+        lambda: hit_figures.client_hit(stack, rt),
         lambda: cache_figures.invalidation_at_scale(s["keys"]),
         lambda: cache_figures.breaker_cost(s["n"]),
         lambda: cache_figures.stampede(server),
@@ -64,6 +77,7 @@ def plan(quick: bool, server: RedisProcess, stack: LocalStack, predictor: Predic
             stack.settings, s["hit_chargers"], s["hit_duration"], s["hit_scale"]
         ),
         lambda: task_figures.memory(stack, s["fleet"]),
+        lambda: health_figures.ready_latency(stack, s["fleet"] // 5, rt),
     ]
     if s["full"]:
         steps += [

@@ -1,62 +1,18 @@
-"""Cache figures: hit cost (1), invalidation (5), breaker (6), stampede (7), memory (10)."""
+"""Cache figures under stress and at scale: invalidation (5), breaker (6), stampede (7)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
-from typing import Any
 
 import redis
 
-from bench.common import Figure, interleaved, p50, percentile, sample
-from cachepolicy import CacheSettings, SyncCacheService
+from bench.common import Figure, p50, percentile, sample
+from bench.hit_figures import VALUE, settings_for
+from cachepolicy import SyncCacheService
 from cachepolicy.embedded import RedisProcess
 from vocabulary import TYPE_NAMES
-
-VALUE = {
-    "charger_id": "CHG_000001",
-    "failure_probability": 0.1234,
-    "predicted_failure_window": {"start": "2026-12-01T00:00:00Z", "end": "2026-12-31T00:00:00Z"},
-    "confidence": 0.87,
-    "recommended_action": "WITHIN_30_DAYS",
-    "top_contributing_factors": ["connector_temp_c", "fan_rpm", "error_rate_7d"],
-    "model_version": "failure-1",
-    "timestamp": "2026-11-25T12:00:00Z",
-}
-
-
-def settings_for(url: str, **overrides: Any) -> CacheSettings:
-    return CacheSettings(_env_file=None, redis_url=url, **overrides)
-
-
-def hit_cost(server: RedisProcess, n: int) -> Figure:
-    """Figure 1: a hit through SyncCacheService vs raw GET + json.loads of the same value."""
-    raw = redis.Redis(host=server.host, port=server.port)
-    with SyncCacheService(settings_for(server.url)) as cache:
-        cache.set_prediction("failure", "CHG_000001", VALUE)
-        key = "prediction:failure:v1:CHG_000001"
-        samples = interleaved(
-            {
-                "ours": lambda: cache.get_prediction("failure", "CHG_000001"),
-                "raw": lambda: json.loads(raw.get(key)),
-            },
-            n,
-        )
-    ours, base = p50(samples["ours"]), p50(samples["raw"])
-    ratio = ours / base
-    return Figure(
-        1,
-        "cache hit p50: SyncCacheService vs raw GET+json.loads",
-        ours,
-        base,
-        "us",
-        ratio,
-        "<= 1.3x",
-        ratio <= 1.3,
-        extra={"samples": samples, "p99": {k: percentile(v, 99) for k, v in samples.items()}},
-    )
 
 
 def scan_invalidate(client: redis.Redis, charger_id: str) -> int:
@@ -101,6 +57,9 @@ def invalidation_at_scale(sizes: list[int]) -> Figure:
         ratio,
         ">= 100x faster, flat as keys grow",
         ratio >= 100 and flat < 3,
+        key="invalidate-vs-scan",
+        ours_label="invalidate_all_versions (one DEL of known keys)",
+        baseline_label="SCAN MATCH + DEL (the seed's way)",
         notes=f"ours at largest / smallest keyspace: {flat:.2f}x",
         extra={"rows": rows},
     )
@@ -129,6 +88,9 @@ def breaker_cost(n: int) -> Figure:
         p50(defaults) / ours,
         "p99 < 1 ms",
         ours < 1000,
+        key="breaker-open",
+        ours_label="cache call p99, breaker open",
+        baseline_label="redis-py defaults against a dead port",
     )
 
 
@@ -163,15 +125,7 @@ def stampede(server: RedisProcess, callers: int = 64) -> Figure:
         computations / callers,
         "1",
         computations == 1,
+        key="stampede",
+        ours_label="model computations",
+        baseline_label="concurrent callers",
     )
-
-
-def memory_per_prediction(server: RedisProcess, values: dict[str, dict]) -> dict[str, int]:
-    """Figure 10 input: MEMORY USAGE of one cached prediction of each type."""
-    raw = redis.Redis(host=server.host, port=server.port)
-    with SyncCacheService(settings_for(server.url)) as cache:
-        out = {}
-        for kind, value in values.items():
-            cache.set_prediction(kind, "CHG_MEM", value)
-            out[kind] = int(raw.memory_usage(f"prediction:{kind}:v1:CHG_MEM", samples=0))
-    return out

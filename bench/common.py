@@ -23,6 +23,9 @@ class Figure:
     met: bool | None = None
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    key: str = ""  # a stable name for the figure (the report's issue tables select by it)
+    ours_label: str = "ours"  # what was measured, as the plot labels it
+    baseline_label: str = "baseline"  # what it was measured against
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -130,6 +130,9 @@ def hit_rates(settings: AppSettings, chargers: int, duration: float, scale: floa
                 ahead_rate / max(plain_rate, 1e-9),
                 target,
                 met,
+                key=f"hit-rate:{kind}",
+                ours_label=f"{kind}: refresh-ahead",
+                baseline_label=f"{kind}: plain TTL",
                 notes=f"{kind}: model computations per hour "
                 f"{plain.computed[kind] * per_hour:,.0f} (plain) vs "
                 f"{ahead.computed[kind] * per_hour:,.0f} (refresh-ahead), "

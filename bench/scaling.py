@@ -35,6 +35,9 @@ def worker_scaling(stack: LocalStack, chargers: int, counts: tuple[int, ...] = (
         most / one,
         "report (2 cores)",
         None,
+        key="worker-scaling",
+        ours_label=f"{counts[-1]} worker processes",
+        baseline_label=f"{counts[0]} worker process",
         notes="processes -> predictions/s: "
         + ", ".join(f"{n}: {r:,.0f}" for n, r in rates.items()),
         extra={"rates": rates},

@@ -248,6 +248,21 @@ def submit_fleet(
     """
     validate_type(prediction_type)
     job_id = uuid.uuid4().hex
+    return job_id, fleet_chord(app, prediction_type, telemetry, job_id, chunk_size, tenant_id)()
+
+
+def fleet_chord(
+    app: Celery,
+    prediction_type: str,
+    telemetry: Sequence[Any],
+    job_id: str | None,
+    chunk_size: int,
+    tenant_id: str | None = None,
+) -> chord:
+    """The chunks of a fleet job on the fleet queue, then one summary (client and worker alike).
+
+    Each chunk carries a short argsrepr: Celery would otherwise walk thousands of telemetry
+    dicts per message to build a repr that it truncates anyway (~10 ms per 5,000 chargers)."""
     total = len(telemetry)
     kwargs = {} if tenant_id is None else {"tenant_id": tenant_id}
     parts = group(
@@ -257,8 +272,9 @@ def submit_fleet(
             kwargs=kwargs,
             queue=v.queue_of(v.PREDICT_FLEET_CHUNK),
             serializer=FAST_JSON,
+            argsrepr=f"({prediction_type!r}, <chargers {i}-{min(i + chunk_size, total) - 1}>, "
+            f"{job_id!r}, {total})",
         )
         for i in range(0, total, chunk_size)
     )
-    summary = app.signature(v.FLEET_SUMMARY, queue=v.queue_of(v.FLEET_SUMMARY))
-    return job_id, chord(parts)(summary)
+    return chord(parts, app.signature(v.FLEET_SUMMARY, queue=v.queue_of(v.FLEET_SUMMARY)))

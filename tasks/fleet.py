@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from celery import chord, group
-
 import vocabulary as v
 from cachepolicy.keys import validate_tenant_id, validate_type
 from models import ChargerMetrics, fingerprint
@@ -18,7 +16,7 @@ from models.schema import parse_many, utcnow
 
 from .base import ChargewatchTask
 from .celery import app
-from .config import FAST_JSON
+from .client import fleet_chord
 from .errors import InvalidArguments
 from .runtime import Runtime
 
@@ -135,13 +133,7 @@ def predict_fleet(
             self.runtime, prediction_type, telemetry, job_id, self.request.hostname or "", tenant_id
         )
         return merge([chunk])
-    parts = group(
-        predict_fleet_chunk.s(
-            prediction_type, telemetry[i : i + size], job_id, tenant_id=tenant_id
-        ).set(serializer=FAST_JSON)
-        for i in range(0, len(telemetry), size)
-    )
-    raise self.replace(chord(parts, fleet_summary.s()))
+    raise self.replace(fleet_chord(self.app, prediction_type, telemetry, job_id, size, tenant_id))
 
 
 @app.task(base=ChargewatchTask, bind=True, name=v.PREDICT_FLEET_CHUNK)

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from celery import Celery
@@ -98,15 +98,18 @@ def worker(
     loglevel: str = "INFO",
     nice: int = 0,
     extra: Sequence[str] = (),
+    app_module: str = "tasks",
+    environment: Mapping[str, str] | None = None,
 ) -> ManagedProcess:
     """A worker process. At INFO Celery logs every task's result repr (about 1 ms a task).
-    `nice` lowers its CPU priority (fleet workers sharing a host with interactive ones)."""
+    `nice` lowers its CPU priority (fleet workers sharing a host with interactive ones);
+    `app_module` and `environment` run another Celery app the same way (the bench's stock one)."""
     queue_list = ",".join(queues)
     command = ["nice", "-n", str(nice)] if nice else []
-    command += [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q", queue_list]
+    command += [sys.executable, "-m", "celery", "-A", app_module, "worker", "-Q", queue_list]
     command += ["-c", str(concurrency), "-n", f"{name}@%h", "--loglevel", loglevel]
     command += ["--without-mingle", "--without-gossip", *extra]
-    return ManagedProcess(command, settings_env(settings), log)
+    return ManagedProcess(command, {**settings_env(settings), **(environment or {})}, log)
 
 
 def beat(settings: AppSettings, log: Path, schedule: Path) -> ManagedProcess:
