@@ -180,7 +180,8 @@ def _group_panel(panel: Any, title: str, members: list[Figure], mode: str) -> No
     panel.suptitle(title, fontsize=12, fontweight="bold", x=0.01, ha="left")
     labels, ratios, colours = [], [], []
     for f in members:
-        labels.append(f"#{f.number} {f.ours_label}\n    vs {f.baseline_label}")
+        against = "" if f.baseline is None else f"\n    vs {f.baseline_label}"
+        labels.append(f"#{f.number} {f.ours_label}{against}")
         ratios.append(f.ratio if f.ratio is not None else 0.0)
         colour = COLOURS[f.met]
         if f.met is False and by_design(f, mode):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,6 @@ from models.scenarios import ac, dc
 from tests.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
-JS = Path(__file__).resolve().parent / "js"
 CHARGER = ac(22.0, charger_id="CHG_BYNAME")
 CALLS = [
     {"name": kind.task, "args": [CHARGER["charger_id"], CHARGER]}
@@ -61,17 +59,6 @@ def test_a_bare_celery_client_naming_no_queue(stack: Stack, clean_cache: Callabl
         bare.close()
     expect_served(outcomes)
     assert outcomes[6]["ok"] is False and outcomes[6]["exc_type"] == "InvalidChargerId"
-
-
-@pytest.fixture(scope="module")
-def celery_node() -> Path:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("no Node.js on this machine")
-    if not (JS / "node_modules" / "celery-node").exists():
-        # `.ci/run` installs it; a fresh checkout gets it here from the npm registry.
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, timeout=300)
-    return JS / "send_by_name.js"
 
 
 def test_the_javascript_client_celery_node(
