@@ -88,7 +88,7 @@ def against_stock(stack: LocalStack, n: int) -> list[Figure]:
         samples = interleaved(
             {
                 "stock.noop": stock_noop,
-                "tasks.echo": lambda: stack.call(v.ECHO, 1),
+                v.ECHO: lambda: stack.call(v.ECHO, 1),
                 "cache-hit task": lambda: stack.call(failure_task, hot["charger_id"]),
             },
             n,
@@ -103,7 +103,7 @@ def against_stock(stack: LocalStack, n: int) -> list[Figure]:
 
 def _ours_against_stock(samples: dict[str, list[float]]) -> list[Figure]:
     stock = p50(samples["stock.noop"])
-    echo, hit = p50(samples["tasks.echo"]), p50(samples["cache-hit task"])
+    echo, hit = p50(samples[v.ECHO]), p50(samples["cache-hit task"])
     baseline = "stock.noop (stock Celery worker, Celery's defaults)"
     return [
         Figure(

@@ -47,4 +47,6 @@ def test_the_readme_client_examples_run_as_written(
     done = subprocess.run(
         ["node", "-e", js], cwd=JS, capture_output=True, text=True, timeout=60, check=True
     )
-    assert "anomaly_score" in done.stdout and "served_from_cache: true" in done.stdout
+    # Computed from the telemetry the Python example's task stored (without it the task fails).
+    assert "charger_id: 'CHG_000001'" in done.stdout and "anomaly_score" in done.stdout
+    assert "served_from_cache: false" in done.stdout
