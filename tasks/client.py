@@ -11,6 +11,7 @@ and waits for its result.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -95,6 +96,10 @@ class ModelVersions:
     def served(self, kind: str, value: dict[str, Any]) -> bool:
         return value.get("model_version") in self.current().get(kind, ())
 
+    def validators(self) -> dict[str, Callable[[dict[str, Any]], bool]]:
+        """One check per prediction type, for the cache faces' `validators`."""
+        return {kind: functools.partial(self.served, kind) for kind in v.TYPE_NAMES}
+
 
 class PredictionClient:
     """`PredictionClient().predict("failure", "CHG_001", metrics)`: a dict with
@@ -103,16 +108,11 @@ class PredictionClient:
     def __init__(self, settings: AppSettings | None = None, *, app: Celery | None = None) -> None:
         self.settings = settings or load_settings(AppSettings)
         self.app = app or make_app(self.settings)
-        self.cache = SyncCacheService(self.settings, validators=self._validators())
-        self._versions = ModelVersions(Heartbeats(self.cache.executor).model_versions)
+        # The heartbeats are read through the cache they validate: bound once both exist.
+        self._versions = ModelVersions(lambda: Heartbeats(self.cache.executor).model_versions())
+        self.cache = SyncCacheService(self.settings, validators=self._versions.validators())
         self.progress = FleetProgress(self.cache.executor)
         self.dead_letters = DeadLetters(self.cache.executor)
-
-    def _validators(self) -> dict[str, Callable[[dict[str, Any]], bool]]:
-        return {kind: self._served_by(kind) for kind in v.TYPE_NAMES}
-
-    def _served_by(self, kind: str) -> Callable[[dict[str, Any]], bool]:
-        return lambda value: self._versions.served(kind, value)
 
     def predict(
         self,
@@ -203,11 +203,7 @@ class AsyncPredictionClient:
         blocking = SyncCacheService(self.settings)  # heartbeats: read now and then, off the loop
         self._heartbeats = blocking
         self._versions = ModelVersions(Heartbeats(blocking.executor).model_versions)
-        validators = {kind: self._served_by(kind) for kind in v.TYPE_NAMES}
-        self.cache = CacheService(self.settings, validators=validators)
-
-    def _served_by(self, kind: str) -> Callable[[dict[str, Any]], bool]:
-        return lambda value: self._versions.served(kind, value)
+        self.cache = CacheService(self.settings, validators=self._versions.validators())
 
     async def predict(
         self,

@@ -94,16 +94,7 @@ def test_each_bad_field_is_named(field: str, value: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "field",
-    [
-        "charger_id",
-        "connector_status",
-        "energy_delivered",
-        "power",
-        "temperature",
-        "uptime_hours",
-        "total_sessions",
-    ],
+    "field", [name for name, info in ChargerMetrics.model_fields.items() if info.is_required()]
 )
 def test_missing_required_fields_are_named(field: str) -> None:
     data = {k: v for k, v in GOOD.items() if k != field}
