@@ -94,16 +94,18 @@ def test_a_real_prometheus_scrapes_the_hit_counter(
 
         def scraped_hits() -> float:
             try:
-                body = httpx.get(
+                answer = httpx.get(
                     query,
                     params={
                         "query": 'chargewatch_cache_requests_total{type="anomaly",result="hit"}'
                     },
                     timeout=5,
-                ).json()
+                )
             except httpx.HTTPError:
                 return -1.0
-            result = body.get("data", {}).get("result", [])
+            if answer.status_code != 200:  # "Service Unavailable" while it starts
+                return -1.0
+            result = answer.json().get("data", {}).get("result", [])
             return float(result[0]["value"][1]) if result else -1.0
 
         assert wait_until(lambda: scraped_hits() >= 3, 60, every=0.5), server.tail()
