@@ -32,7 +32,7 @@ Step = Callable[[], Figure | list[Figure]]
 
 
 def sizes(quick: bool) -> dict:
-    """Quick mode (about four minutes) leaves out the figures that restart workers (6b, 9, 14)."""
+    """Quick mode (about two minutes) leaves out the figures that restart workers (6b, 9, 14)."""
     if quick:
         return {
             "n": 400,
@@ -111,7 +111,7 @@ def report_line(figure: Figure) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, about four minutes")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, about two minutes")
     options = parser.parse_args(argv)
     figures: list[Figure] = []
     failures = 0
