@@ -97,14 +97,21 @@ class ChargerMetrics(BaseModel):
         return sum(1 for code in self.error_codes if code != "NoError")
 
 
-def parse_metrics(data: object) -> ChargerMetrics:
-    """Validate telemetry, raising InvalidTelemetry that names the field(s)."""
+def parse_metrics(data: object, *, charger_id: str | None = None) -> ChargerMetrics:
+    """Validate telemetry, raising InvalidTelemetry that names the field(s); with `charger_id`,
+    telemetry of another charger is refused too."""
     if isinstance(data, ChargerMetrics):
-        return data
-    try:
-        return ChargerMetrics.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidTelemetry(describe(exc)) from exc
+        parsed = data
+    else:
+        try:
+            parsed = ChargerMetrics.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidTelemetry(describe(exc)) from exc
+    if charger_id is not None and parsed.charger_id != charger_id:
+        raise InvalidTelemetry(
+            f"metrics.charger_id {parsed.charger_id!r} does not match charger_id {charger_id!r}"
+        )
+    return parsed
 
 
 _MANY: TypeAdapter[list[ChargerMetrics]] = TypeAdapter(list[ChargerMetrics])

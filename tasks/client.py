@@ -24,7 +24,7 @@ from celery.result import AsyncResult
 import vocabulary as v
 from cachepolicy import CacheService, SyncCacheService, load_settings
 from cachepolicy.keys import scoped_id, validate_type
-from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
+from models import fingerprint, parse_metrics
 
 from .config import FAST_JSON, make_app
 from .dead_letters import DeadLetters
@@ -52,14 +52,7 @@ class Request:
     ) -> Request:
         validate_type(prediction_type)
         scoped_id(charger_id, tenant_id)
-        parsed: ChargerMetrics | None = None
-        if metrics is not None:
-            parsed = parse_metrics(metrics)
-            if parsed.charger_id != charger_id:
-                raise InvalidTelemetry(
-                    f"metrics.charger_id {parsed.charger_id!r} does not match charger_id "
-                    f"{charger_id!r}"
-                )
+        parsed = None if metrics is None else parse_metrics(metrics, charger_id=charger_id)
         doc = None if parsed is None else parsed.model_dump(mode="json")
         fp = None if parsed is None else fingerprint(parsed)
         return cls(prediction_type, charger_id, doc, tenant_id, fp)

@@ -12,7 +12,7 @@ from typing import Any
 
 from cachepolicy import Tagged
 from cachepolicy.keys import scoped_id
-from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
+from models import ChargerMetrics, fingerprint, parse_metrics
 from models.schema import utcnow
 from vocabulary import PREDICTION_TYPES
 
@@ -22,20 +22,10 @@ from .errors import NoTelemetry
 from .runtime import Runtime
 
 
-def resolve_metrics(
-    runtime: Runtime, charger_id: str, metrics: Any, tenant_id: str | None
-) -> ChargerMetrics | None:
-    """Validate given telemetry (and keep it as the latest); None means use the stored one."""
+def given_metrics(charger_id: str, metrics: Any, tenant_id: str | None) -> ChargerMetrics | None:
+    """Validate the ids, then given telemetry; None means use the stored one."""
     scoped_id(charger_id, tenant_id)  # both ids validated before anything else
-    if metrics is None:
-        return None
-    parsed = parse_metrics(metrics)
-    if parsed.charger_id != charger_id:
-        raise InvalidTelemetry(
-            f"metrics.charger_id {parsed.charger_id!r} does not match charger_id {charger_id!r}"
-        )
-    runtime.cache.telemetry.set(charger_id, parsed.model_dump(mode="json"), tenant_id=tenant_id)
-    return parsed
+    return None if metrics is None else parse_metrics(metrics, charger_id=charger_id)
 
 
 def stored_metrics(runtime: Runtime, charger_id: str, tenant_id: str | None) -> ChargerMetrics:
@@ -73,18 +63,23 @@ def predict(
 ) -> dict[str, Any]:
     """The cached prediction, or one computed once across workers and stored with its TTL."""
     started = time.perf_counter()
-    given = resolve_metrics(runtime, charger_id, metrics, tenant_id)
+    given = given_metrics(charger_id, metrics, tenant_id)
+    given_print = None if given is None else fingerprint(given)
 
     def fresh() -> Tagged:
         telemetry = given or stored_metrics(runtime, charger_id, tenant_id)
-        return Tagged(compute(runtime, kind, telemetry, tenant_id), fingerprint(telemetry))
+        if given is not None:
+            # Kept when a prediction is computed from it, as on the fleet path: a hit's
+            # telemetry has the material state already stored, and costs no second round trip.
+            runtime.cache.telemetry.set(
+                charger_id, given.model_dump(mode="json"), tenant_id=tenant_id
+            )
+        return Tagged(
+            compute(runtime, kind, telemetry, tenant_id), given_print or fingerprint(telemetry)
+        )
 
     result = runtime.cache.get_or_compute(
-        kind,
-        charger_id,
-        fresh,
-        tenant_id=tenant_id,
-        fingerprint=None if given is None else fingerprint(given),
+        kind, charger_id, fresh, tenant_id=tenant_id, fingerprint=given_print
     )
     source = "cache" if result.from_cache else "model"
     runtime.cache.observe_latency(kind, source, time.perf_counter() - started)
