@@ -18,6 +18,7 @@ from bench import (
     hitrate,
     model_figures,
     scaling,
+    start_figures,
     stock_figures,
     task_figures,
 )
@@ -79,6 +80,7 @@ def plan(quick: bool, server: RedisProcess, stack: LocalStack, predictor: Predic
         ),
         lambda: task_figures.memory(stack, s["fleet"]),
         lambda: health_figures.ready_latency(stack, s["fleet"] // 5, rt),
+        lambda: start_figures.client_start(3 if quick else 9),
     ]
     if s["full"]:
         steps += [

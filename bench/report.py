@@ -18,6 +18,7 @@ GROUPS: tuple[tuple[str, frozenset[int]], ...] = (
     ("Fleet path", frozenset({4, 14})),
     ("Models", frozenset({11, 12, 13})),
     ("Reliability and operations", frozenset({5, 6, 7, 9, 10, 20})),
+    ("Client start", frozenset({21})),
     ("Freshness: hit rates with refresh-ahead", frozenset({8})),
 )
 

@@ -6,7 +6,6 @@ import asyncio
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -35,12 +34,10 @@ def test_importing_the_client_loads_no_models_and_no_task_modules() -> None:
 
 def test_the_cli_starts_at_once_without_scikit_learn() -> None:
     assert loaded_after("from cli.main import app") == []
+    # How fast it starts is bench figure 21; here, that it starts and loads no model code.
     chargewatch = Path(sys.executable).with_name("chargewatch")
-    started = time.perf_counter()
     out = subprocess.run([str(chargewatch), "--help"], capture_output=True, text=True, check=True)
-    elapsed = time.perf_counter() - started
     assert "predict" in out.stdout
-    assert elapsed < 1.5, f"chargewatch --help took {elapsed:.2f} s"
 
 
 @pytest.fixture

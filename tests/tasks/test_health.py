@@ -26,15 +26,11 @@ def test_a_thousand_health_calls_with_busy_workers_get_no_false_503(
         "tasks.predict_fleet", args=["failure", fleet_telemetry(10_000, seed=3)]
     )
     singles = [stack.app.send_task("tasks.echo", args=[i, 0.5]) for i in range(40)]
-    statuses, latencies = [], []
+    # (Its latency, idle and under a fleet batch, is bench figure 20.)
     with TestClient(create_api(stack.settings, stack.app)) as api:
-        for _ in range(1000):
-            started = time.perf_counter()
-            statuses.append(api.get("/api/v1/health").status_code)
-            latencies.append(time.perf_counter() - started)
+        statuses = [api.get("/api/v1/health").status_code for _ in range(1000)]
         assert not singles[-1].ready(), "the workers were idle for part of it: nothing was proven"
     assert statuses.count(503) == 0 and set(statuses) == {200}
-    assert sorted(latencies)[989] < 0.5  # p99 well under a load balancer's timeout
     busy.get(timeout=300)
     assert [r.get(timeout=60) for r in singles] == list(range(40))
 
