@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from celery import Celery
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
 from cachepolicy import ConfigError, load_settings
 from tasks.client import PredictionClient
+from tasks.errors import INPUT_ERRORS
 from tasks.health import HealthReader
 from tasks.prometheus import ChargewatchCollector
 from tasks.sent import SentTasks
@@ -29,6 +31,11 @@ def load_or_exit() -> AppSettings:
         # One clear line naming the variable instead of a traceback from uvicorn.
         print(f"chargewatch: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+async def refuse_input(_: Request, exc: Exception) -> JSONResponse:
+    """A caller's mistake found past FastAPI's own validation: 422 naming what is wrong."""
+    return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=422)
 
 
 def create_api(settings: AppSettings | None = None, celery_app: Celery | None = None) -> FastAPI:
@@ -60,6 +67,8 @@ def create_api(settings: AppSettings | None = None, celery_app: Celery | None = 
     api.state.health = health
     api.state.registry = registry
     api.state.sent = SentTasks(client.cache.executor, ttl=settings.result_expires)
+    for error in INPUT_ERRORS:
+        api.add_exception_handler(error, refuse_input)
     mount_docs(api)
     api.include_router(public)
     api.include_router(metrics)

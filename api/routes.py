@@ -95,11 +95,10 @@ def predict(
 ) -> JSONResponse:
     """A cached prediction at once (200), or the task enqueued (202, follow status_url).
     Metrics are optional once telemetry is stored."""
-    if body.metrics is not None and body.metrics.charger_id != body.charger_id:
-        raise HTTPException(422, detail="metrics.charger_id does not match charger_id")
-    metrics = body.metrics.model_dump(mode="json") if body.metrics else None
+    # The metrics go on as the model FastAPI validated (not validated twice); telemetry of
+    # another charger is the client's InvalidTelemetry, answered 422 (app.py).
     cached, pending = request.app.state.client.lookup_or_send(
-        prediction_type.value, body.charger_id, metrics, tenant_id=body.tenant_id
+        prediction_type.value, body.charger_id, body.metrics, tenant_id=body.tenant_id
     )
     if pending is None:
         return JSONResponse(cached, status_code=200)

@@ -108,6 +108,7 @@ def test_fleet_endpoint_reports_progress(client: TestClient, clean_cache: Callab
         ("post", "/api/v1/predictions/battery", {"charger_id": "CHG_1"}),
         ("post", "/api/v1/predictions/failure", {"charger_id": "CHG*1"}),
         ("post", "/api/v1/predictions/failure", {"charger_id": "CHG_1", "metrics": {"power": -1}}),
+        ("post", "/api/v1/predictions/failure", {"charger_id": "CHG_1", "metrics": TELEMETRY[0]}),
         ("post", "/api/v1/chargers/CHG:1/invalidate", None),
         ("get", "/api/v1/tasks/not*an*id", None),
     ],
