@@ -8,7 +8,7 @@ import sys
 
 import uvicorn
 
-from tasks.log_format import uvicorn_log_config
+from tasks.observe.log_format import uvicorn_log_config
 from tasks.settings import exposure_problem
 
 from .app import create_api, load_or_exit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version as package_version
 
 from celery import Celery
 from fastapi import Depends, FastAPI, Request
@@ -13,11 +14,11 @@ from prometheus_client import CollectorRegistry
 
 from cachepolicy import ConfigError, load_settings
 from tasks.client import PredictionClient
-from tasks.errors import INPUT_ERRORS
-from tasks.health import HealthReader
-from tasks.prometheus import ChargewatchCollector
-from tasks.sent import SentTasks
+from tasks.errors import INPUT_ERRORS, NoTelemetry
+from tasks.observe.health import HealthReader
+from tasks.observe.prometheus import ChargewatchCollector
 from tasks.settings import AppSettings
+from tasks.state.sent import SentTasks
 
 from .docs import mount_docs
 from .routes import guarded, metrics, public
@@ -34,8 +35,10 @@ def load_or_exit() -> AppSettings:
 
 
 async def refuse_input(_: Request, exc: Exception) -> JSONResponse:
-    """A caller's mistake found past FastAPI's own validation: 422 naming what is wrong."""
-    return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=422)
+    """A caller's mistake found past FastAPI's own validation: 422 naming what is wrong; a
+    request that conflicts with the kept state (no telemetry stored to predict from): 409."""
+    status = 409 if isinstance(exc, NoTelemetry) else 422
+    return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status)
 
 
 def create_api(settings: AppSettings | None = None, celery_app: Celery | None = None) -> FastAPI:
@@ -50,7 +53,7 @@ def create_api(settings: AppSettings | None = None, celery_app: Celery | None = 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        client.cache.close()  # flush counters, release the pools
+        client.close()  # flush counters, release the pools
         collector.close()
 
     api = FastAPI(
@@ -58,7 +61,7 @@ def create_api(settings: AppSettings | None = None, celery_app: Celery | None = 
         docs_url=None,
         redoc_url=None,
         title="chargewatch",
-        version="0.2.0",
+        version=package_version("chargewatch"),
         description="Predictive maintenance for EV charger fleets, served from a Redis cache. "
         "Every endpoint but health and metrics needs the X-API-Key header when API_KEY is set.",
     )

@@ -1,4 +1,5 @@
-"""Endpoints. They read the cache and the results, and enqueue tasks by name; nothing else."""
+"""Endpoints. They read the cache, results and kept state, enqueue tasks by name through the
+client (tasks.sending), and tend the dead letters (list, requeue, purge); no task runs here."""
 
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-import vocabulary as v
+import vocabulary
 from models import ChargerMetrics
-from tasks.dead_letters import requeue
 from tasks.errors import InvalidArguments
 
-ID_REGEX = f"^{v.ID_PATTERN}$"
+ID_REGEX = f"^{vocabulary.ID_PATTERN}$"
 ChargerId = Annotated[str, Path(pattern=ID_REGEX, max_length=64)]
 TenantId = Annotated[str, Path(pattern=ID_REGEX, max_length=64)]
 TenantQuery = Annotated[str | None, Query(pattern=ID_REGEX, max_length=64)]
@@ -28,7 +28,7 @@ public = APIRouter(prefix="/api/v1", tags=["health"])
 metrics = APIRouter(tags=["health"])
 guarded = APIRouter(prefix="/api/v1", tags=["predictions"])
 
-PredictionType = StrEnum("PredictionType", {name: name for name in v.TYPE_NAMES})  # type: ignore[misc]
+PredictionType = StrEnum("PredictionType", {name: name for name in vocabulary.TYPE_NAMES})  # type: ignore[misc]
 
 
 class PredictionRequest(BaseModel):
@@ -65,7 +65,7 @@ def health(request: Request) -> JSONResponse:
 @metrics.get("/metrics", response_class=PlainTextResponse)
 def prometheus(request: Request) -> PlainTextResponse:
     """Prometheus text format: fleet-wide cache counters, latency, workers, queues, dead
-    letters, model versions (tasks.prometheus)."""
+    letters, model versions (tasks.observe.prometheus)."""
     registry = request.app.state.registry
     return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -88,13 +88,17 @@ def ready(request: Request) -> JSONResponse:
 @guarded.post(
     "/predictions/{prediction_type}",
     status_code=202,
-    responses={200: {"description": "served from the cache"}},
+    responses={
+        200: {"description": "served from the cache"},
+        409: {"description": "no metrics given and no telemetry stored for the charger"},
+    },
 )
 def predict(
     request: Request, prediction_type: PredictionType, body: PredictionRequest
 ) -> JSONResponse:
     """A cached prediction at once (200), or the task enqueued (202, follow status_url).
-    Metrics are optional once telemetry is stored."""
+    Metrics are optional once telemetry is stored; without metrics for a charger with none
+    stored, 409 at once (the task could only fail)."""
     # The metrics go on as the model FastAPI validated (not validated twice); telemetry of
     # another charger is the client's InvalidTelemetry, answered 422 (app.py).
     cached, pending = request.app.state.client.lookup_or_send(
@@ -111,13 +115,9 @@ def enqueue_fleet(
 ) -> Enqueued:
     """Enqueue a fleet batch; follow it at status_url (with progress). Bad items are reported
     by index in the result, the others served."""
-    kwargs = {} if body.tenant_id is None else {"tenant_id": body.tenant_id}
-    app = request.app.state.client.app
-    result = app.send_task(
-        v.PREDICT_FLEET,
-        args=[prediction_type.value, body.telemetry],
-        kwargs=kwargs,
-        queue=v.queue_of(v.PREDICT_FLEET),
+    client = request.app.state.client
+    result = client.send(
+        vocabulary.PREDICT_FLEET, prediction_type.value, body.telemetry, tenant_id=body.tenant_id
     )
     return enqueued(request, result)
 
@@ -143,16 +143,17 @@ def task_status(request: Request, task_id: TaskId) -> dict[str, Any]:
 @guarded.post("/chargers/{charger_id}/invalidate", status_code=202)
 def invalidate(request: Request, charger_id: ChargerId, tenant_id: TenantQuery = None) -> Enqueued:
     """Invalidate every cached prediction of one charger (all types and versions)."""
-    kwargs = {} if tenant_id is None else {"tenant_id": tenant_id}
-    app = request.app.state.client.app
-    return enqueued(request, app.send_task(v.INVALIDATE_CHARGER, args=[charger_id], kwargs=kwargs))
+    client = request.app.state.client
+    return enqueued(
+        request, client.send(vocabulary.INVALIDATE_CHARGER, charger_id, tenant_id=tenant_id)
+    )
 
 
 @guarded.post("/tenants/{tenant_id}/invalidate", status_code=202)
 def invalidate_tenant(request: Request, tenant_id: TenantId) -> Enqueued:
     """Queue a whole tenant for deletion (beat purges its keys in bounded steps)."""
-    app = request.app.state.client.app
-    return enqueued(request, app.send_task(v.INVALIDATE_TENANT, args=[tenant_id]))
+    client = request.app.state.client
+    return enqueued(request, client.send(vocabulary.INVALIDATE_TENANT, tenant_id))
 
 
 @guarded.get("/dead-letters")
@@ -171,7 +172,7 @@ def requeue_dead_letter(
     """Send a dead letter's task again (it leaves the list)."""
     client = request.app.state.client
     try:
-        task_id = requeue(client.dead_letters, client.app, entry_id)
+        task_id = client.requeue_dead_letter(entry_id)
     except InvalidArguments as exc:
         raise HTTPException(404, detail=str(exc)) from None
     return enqueued(request, client.app.AsyncResult(task_id))

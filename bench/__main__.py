@@ -27,7 +27,7 @@ from bench.report import write
 from cachepolicy.embedded import RedisProcess
 from models import Predictor
 from models.train import train_all
-from tasks.localstack import LocalStack
+from tasks.local.localstack import LocalStack
 
 Step = Callable[[], Figure | list[Figure]]
 

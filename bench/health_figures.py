@@ -9,7 +9,7 @@ import vocabulary as v
 from api.app import create_api
 from bench.common import Figure, percentile, sample
 from models.simulator import fleet_telemetry
-from tasks.localstack import LocalStack
+from tasks.local.localstack import LocalStack
 
 READY = "/api/v1/health/ready"
 

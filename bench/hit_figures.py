@@ -20,7 +20,7 @@ from cachepolicy.embedded import RedisProcess
 from cachepolicy.keys import prediction_key
 from models.simulator import fleet_telemetry
 from tasks.client import PredictionClient
-from tasks.localstack import LocalStack
+from tasks.local.localstack import LocalStack
 
 CHARGER = "CHG_000001"
 VALUE = {

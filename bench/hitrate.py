@@ -16,9 +16,9 @@ from bench.common import Figure
 from models import parse_metrics
 from models.schema import utcnow
 from models.simulator import fleet_telemetry
-from tasks.beat import refresh_type
-from tasks.runtime import Runtime
+from tasks.jobs.beat import refresh_type
 from tasks.settings import AppSettings
+from tasks.worker.runtime import Runtime
 
 SEED_HIT_RATE = {"failure": 0.75, "maintenance": 0.55, "anomaly": 0.35}
 TTL = {"failure": 3600, "maintenance": 1800, "anomaly": 300}

@@ -7,7 +7,7 @@ import time
 from bench.common import Figure, rate
 from models.simulator import fleet_telemetry
 from tasks.client import submit_fleet
-from tasks.localstack import LocalStack
+from tasks.local.localstack import LocalStack
 
 
 def worker_scaling(stack: LocalStack, chargers: int, counts: tuple[int, ...] = (1, 2, 4)) -> Figure:

@@ -16,7 +16,7 @@ from bench import stock_app
 from bench.common import Figure, interleaved, p50, percentile
 from models.simulator import fleet_telemetry
 from tasks.config import build
-from tasks.localstack import LocalStack
+from tasks.local.localstack import LocalStack
 
 # Each setting we change from Celery's defaults (tasks/config.py), grouped as they go together.
 # Values are read from our own configuration, so the table prices what we ship.

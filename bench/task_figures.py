@@ -12,7 +12,7 @@ import vocabulary as v
 from bench.common import Figure, interleaved, p50, percentile, rate
 from models.simulator import fleet_telemetry
 from tasks.client import submit_fleet
-from tasks.localstack import LocalStack
+from tasks.local.localstack import LocalStack
 
 TYPES = v.TYPE_NAMES
 FAILURE_TASK = v.PREDICTION_TYPES["failure"].task

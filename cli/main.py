@@ -1,7 +1,7 @@
 """`chargewatch`: operate the backend from a terminal. Every command has --help.
 
-Commands that enqueue or read go through tasks.client (no scikit-learn is imported: `--help`
-and `predict` start at once); heavy modules are imported by the commands that need them.
+Exit codes: 0 done, 1 a bad outcome (unhealthy, items refused, a check failed), 2 bad input,
+3 the backend did not answer, 4 an unexpected error (cli.errors).
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-import vocabulary as v
+import vocabulary
+
+from .errors import BadInput, BadOutcome, explain, plural
 
 if TYPE_CHECKING:
     from tasks.client import PredictionClient
@@ -26,22 +29,25 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=F
 console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line
 F = TypeVar("F", bound=Callable[..., Any])
-KIND_HELP = ", ".join(v.TYPE_NAMES)
+KIND_HELP = ", ".join(vocabulary.TYPE_NAMES)
 Tenant = Annotated[str | None, typer.Option("--tenant", help="tenant id (keys scoped per tenant)")]
 
 
 def one_line_errors(command: F) -> F:
-    """Errors end the command with one clear line and a non-zero exit, no traceback."""
+    """Errors end the command with one sentence and its exit code (cli.errors), no traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort):
             raise
-        except Exception as exc:  # ours, Celery's, kombu's, redis-py's: all one line
-            err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}", highlight=False)
-            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except Exception as exc:  # ours, Celery's, kombu's, redis-py's: all one sentence
+            message, code = explain(exc)
+            err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -53,17 +59,45 @@ def settings() -> AppSettings:
     return load_settings(AppSettings)
 
 
-def client() -> PredictionClient:
+def client(config: AppSettings | None = None) -> PredictionClient:
     from tasks.client import PredictionClient
 
-    return PredictionClient(settings())
+    return PredictionClient(config or settings())
 
 
-def read_json(path: Path | None) -> Any:
+def read_json(path: Path | None, option: str) -> Any:
+    """The JSON document in `path` (- for stdin); a BadInput naming the option and the file."""
     if path is None:
         return None
-    text = sys.stdin.read() if str(path) == "-" else path.read_text()
-    return json.loads(text)
+    where = f"{option} {'(stdin)' if str(path) == '-' else path}"
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text()
+    except FileNotFoundError:
+        raise BadInput(f"{where}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(
+            f"{where}: cannot be read ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+
+
+def read_metrics(path: Path | None, charger_id: str) -> Any:
+    """Telemetry from --metrics, validated here so that a problem names the file."""
+    doc = read_json(path, "--metrics")
+    if doc is None:
+        return None
+    from models import InvalidTelemetry, parse_metrics
+
+    try:
+        parse_metrics(doc, charger_id=charger_id)
+    except InvalidTelemetry as exc:
+        raise BadInput(f"--metrics {path}: {exc} (README: Telemetry fields)") from None
+    return doc
 
 
 @app.command()
@@ -79,7 +113,8 @@ def predict(
 ) -> None:
     """Predict one charger: from the cache when fresh, else by its task."""
     with client() as c:
-        result = c.predict(kind, charger_id, read_json(metrics), tenant_id=tenant, timeout=timeout)
+        telemetry = read_metrics(metrics, charger_id)
+        result = c.predict(kind, charger_id, telemetry, tenant_id=tenant, timeout=timeout)
     console.print_json(data=result)
 
 
@@ -95,15 +130,17 @@ def fleet(
     from rich.progress import Progress
 
     if file is not None:
-        telemetry = read_json(file)
+        telemetry = read_json(file, "--file")
     else:
         from models.simulator import fleet_telemetry
 
         telemetry = fleet_telemetry(chargers, seed=1)
     if not isinstance(telemetry, list):
-        raise ValueError(f"{file}: expected a JSON list of telemetry documents")
+        raise BadInput(f"--file {file}: expected a JSON list of telemetry documents")
     with client() as c, Progress(console=console) as progress:
-        bar = progress.add_task(f"{kind} for {len(telemetry):,} chargers", total=len(telemetry))
+        bar = progress.add_task(
+            f"{kind} for {plural(len(telemetry), 'charger')}", total=len(telemetry)
+        )
         summary = c.predict_fleet(
             kind,
             telemetry,
@@ -114,8 +151,9 @@ def fleet(
     for error in summary["errors"][:10]:
         err.print(f"item {error['index']} ({error['charger_id']!r}): {error['message']}")
     if summary["error_count"]:
-        err.print(f"{summary['error_count']} of {summary['total']} items refused")
-        raise typer.Exit(1)
+        raise BadOutcome(
+            f"{summary['error_count']:,} of {plural(summary['total'], 'item')} refused"
+        )
 
 
 @app.command()
@@ -132,45 +170,71 @@ def invalidate(
 ) -> None:
     """Invalidate chargers (all types and versions), a whole tenant, or a cache version."""
     if version is None and not charger_ids and not whole_tenant:
-        raise ValueError("give charger ids, --tenant T --whole-tenant, or --version")
+        raise BadInput(
+            "nothing to invalidate: give charger ids, --tenant T --whole-tenant, or --version V"
+        )
+    if whole_tenant and tenant is None:
+        raise BadInput("--whole-tenant needs --tenant T")
     with client() as c:
         if charger_ids:
-            kwargs = {} if tenant is None else {"tenant_id": tenant}
-            done = c.app.send_task(v.INVALIDATE_CHARGERS, args=[charger_ids], kwargs=kwargs)
+            done = c.send(vocabulary.INVALIDATE_CHARGERS, charger_ids, tenant_id=tenant)
             result = done.get(timeout=60)
-            keys = "key" if result["deleted"] == 1 else "keys"
-            console.print(f"{result['deleted']} {keys} deleted for {result['chargers']} chargers")
+            deleted, chargers = (
+                plural(result["deleted"], "key"),
+                plural(result["chargers"], "charger"),
+            )
+            console.print(f"{deleted} deleted for {chargers}")
         if whole_tenant:
-            if tenant is None:
-                raise ValueError("--whole-tenant needs --tenant")
-            c.app.send_task(v.INVALIDATE_TENANT, args=[tenant]).get(timeout=60)
+            c.send(vocabulary.INVALIDATE_TENANT, tenant).get(timeout=60)
             console.print(f"tenant {tenant} queued: beat purges its keys in bounded steps")
         if version is not None:
-            deleted = c.cache.housekeeping.purge_version(version)
-            console.print(
-                f"{deleted} {'key' if deleted == 1 else 'keys'} of version {version} deleted"
-            )
+            deleted = plural(c.cache.housekeeping.purge_version(version), "key")
+            console.print(f"{deleted} of version {version} deleted")
+
+
+STATS_COLUMNS = {
+    "hits": "reads served from the cache",
+    "misses": "reads not served: absent, stale, refreshed or lost to an error",
+    "stale": "entries made by another model version, or incomplete",
+    "refreshed": "entries computed from other telemetry (news): recomputed",
+    "errors": "reads and writes lost to a Redis fault or a corrupt value",
+    "hit_rate": "hits / (hits + misses)",
+}
+STATS_ROWS = {
+    **{kind: f"{kind} predictions, fleet-wide" for kind in vocabulary.TYPE_NAMES},
+    "other": "custom keys (get/set) and the cache's own bookkeeping: telemetry, heartbeats, claims",
+    "total": "all of the above",
+}
 
 
 @app.command()
 @one_line_errors
-def stats() -> None:
-    """Fleet-wide cache counters, per prediction type."""
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="the counters as JSON")] = False,
+) -> None:
+    """Fleet-wide cache counters, per prediction type (every row and column explained)."""
     from rich.table import Table
 
     from cachepolicy import SyncCacheService
 
     with SyncCacheService(settings()) as cache:
         health = cache.health_check()
+    rows = {**health["by_type"], "total": {c: health[c] for c in STATS_COLUMNS}}
+    if as_json:
+        console.print_json(
+            data={"status": health["status"], "version": health["version"], "rows": rows}
+        )
+        return
     table = Table(
-        title=f"cache {health['status']} ({health['redis']}, version {health['version']})"
+        title=f"cache {health['status']} ({health['redis']}, version {health['version']})",
+        caption="; ".join(f"{name}: {what}" for name, what in STATS_ROWS.items() if name == "other")
+        + "\n"
+        + "; ".join(f"{name.replace('_', ' ')}: {what}" for name, what in STATS_COLUMNS.items()),
     )
-    columns = ("hits", "misses", "stale", "refreshed", "errors", "hit_rate")
-    for column in ("type", *columns):
+    for column in ("type", *STATS_COLUMNS):
         table.add_column(column.replace("_", " "))
-    for kind, block in health["by_type"].items():
-        table.add_row(kind, *(str(block[c]) for c in columns))
-    table.add_row("total", *(str(health[c]) for c in columns))
+    for kind, block in rows.items():
+        table.add_row(kind, *(str(block[c]) for c in STATS_COLUMNS))
     console.print(table)
 
 
@@ -178,7 +242,7 @@ def stats() -> None:
 @one_line_errors
 def health() -> None:
     """The health JSON, from the workers' heartbeats (exits 1 when unhealthy)."""
-    from tasks.health import HealthReader
+    from tasks.observe.health import HealthReader
 
     with HealthReader(settings()) as reader:
         report = reader.report()
@@ -219,10 +283,8 @@ def dead_letters_requeue(
     entry_id: Annotated[str, typer.Argument(help="e.g. 1764150000000-0")],
 ) -> None:
     """Send a dead letter's task again (it leaves the list)."""
-    from tasks.dead_letters import requeue
-
     with client() as c:
-        task_id = requeue(c.dead_letters, c.app, entry_id)
+        task_id = c.requeue_dead_letter(entry_id)
     console.print(f"requeued as task {task_id}")
 
 
@@ -231,7 +293,7 @@ def dead_letters_requeue(
 def dead_letters_purge() -> None:
     """Delete every dead letter."""
     with client() as c:
-        console.print(f"{c.dead_letters.purge()} dead letters deleted")
+        console.print(f"{plural(c.dead_letters.purge(), 'dead letter')} deleted")
 
 
 @app.command()
@@ -260,13 +322,13 @@ def check_beat(
     import time
 
     from cachepolicy import SyncCacheService
-    from tasks.claims import JobClaims
+    from tasks.state.claims import JobClaims
 
     with SyncCacheService(settings()) as cache:
         runs = JobClaims(cache.executor).last_runs()
     age = time.time() - max(runs.values(), default=0.0)
     if age > max_age:
-        raise RuntimeError(f"no periodic job ran in the last {max_age:g} s")
+        raise BadOutcome(f"no periodic job ran in the last {max_age:g} s: is beat running?")
     console.print(f"beat ran a job {age:.1f} s ago")
 
 
@@ -275,12 +337,12 @@ def check_beat(
 def check_worker(name: Annotated[str, typer.Argument(help="e.g. interactive@HOSTNAME")]) -> None:
     """A worker is alive: its heartbeat is fresh."""
     from cachepolicy import SyncCacheService
-    from tasks.heartbeats import Heartbeats
+    from tasks.state.heartbeats import Heartbeats
 
     with SyncCacheService(settings()) as cache:
         live = {beat.name for beat in Heartbeats(cache.executor).live()}
     if name not in live:
-        raise RuntimeError(f"no fresh heartbeat from {name}")
+        raise BadOutcome(f"no fresh heartbeat from {name}: is it running, under this name?")
     console.print(f"{name} is alive")
 
 
@@ -293,40 +355,91 @@ def train() -> None:
     train_main(["--model-dir", settings().model_dir])
 
 
+Minutes = Annotated[float, typer.Option(help="demo minutes of traffic")]
+
+
 @app.command()
 @one_line_errors
-def demo(chargers: Annotated[int, typer.Option(help="fleet size")] = 1000) -> None:
-    """Send the demo traffic to a running stack and print the comparison table."""
-    from cli.demo import run_demo
-    from tasks.launcher import wait_for_workers
+def demo(
+    chargers: Annotated[int, typer.Option(help="fleet size")] = 1000,
+    minutes: Minutes = 5.0,
+    speed: Annotated[
+        float,
+        typer.Option(help="demo seconds per real second: the stack's TTLs must be divided by it"),
+    ] = 1.0,
+) -> None:
+    """Send real-use traffic to a running stack and print the fleet-wide hit rates."""
+    from cli.demo import Traffic, run_demo
+    from tasks.local.launcher import wait_for_workers
 
     with client() as c:
         wait_for_workers(c.app, ["interactive", "fleet"])
-        run_demo(c, chargers, console)
+        run_demo(c, chargers, console, speed=speed, traffic=Traffic(minutes=minutes))
+
+
+def demo_settings(config: AppSettings, speed: float) -> AppSettings:
+    """The stack's settings on the demo's clock: TTLs and beat intervals divided by `speed`."""
+    scaled: dict[str, Any] = {
+        name: max(1, round(getattr(config, name) / speed))
+        for name in (
+            "cache_ttl_failure_prediction",
+            "cache_ttl_maintenance",
+            "cache_ttl_anomaly",
+        )
+    }
+    scaled |= {
+        name: max(1.0, getattr(config, name) / speed)
+        for name in (
+            "beat_invalidation_interval",
+            "beat_purge_interval",
+            "beat_refresh_interval",
+        )
+    }
+    return config.model_copy(update=scaled)
 
 
 @app.command()
 @one_line_errors
 def run(
-    demo_chargers: Annotated[int, typer.Option(help="fleet size of the demo (0: no demo)")] = 1000,
+    demo_chargers: Annotated[int, typer.Option(help="fleet size of the demo (0: no demo)")] = 500,
+    demo_minutes: Minutes = 30.0,
+    demo_speed: Annotated[
+        float, typer.Option(help="demo seconds per real second (TTLs divided by it)")
+    ] = 60.0,
 ) -> None:
     """Start the whole stack (Redis if needed, workers, beat, Flower, API), run the demo,
-    and keep running until Ctrl-C."""
-    from cli.demo import run_demo
+    and keep running until Ctrl-C. With a demo, the stack runs on the demo's clock: TTLs and
+    beat intervals divided by --demo-speed (--demo-chargers 0 keeps yours)."""
+    import threading
+
+    from cli.demo import Traffic, run_demo
     from cli.stack import run_stack
     from models.cards import deployed_versions
-    from tasks.launcher import wait_for_workers
+    from tasks.local.launcher import wait_for_workers
 
     config = settings()
-    if set(deployed_versions(config.model_dir)) != set(v.TYPE_NAMES):
+    if set(deployed_versions(config.model_dir)) != set(vocabulary.TYPE_NAMES):
         console.print(f"no models in {config.model_dir}: training them (about 10 s)")
         train()
+    if demo_chargers:
+        config = demo_settings(config, demo_speed)
+        console.print(
+            f"demo clock: {demo_speed:g}x, TTLs {config.cache_ttl_failure_prediction} / "
+            f"{config.cache_ttl_maintenance} / {config.cache_ttl_anomaly} s "
+            "(failure / maintenance / anomaly) while this stack runs"
+        )
 
-    def after_start() -> None:
-        with client() as c:
-            wait_for_workers(c.app, ["interactive", "fleet"], timeout=120)
-            if demo_chargers:
-                run_demo(c, demo_chargers, console)
+    def after_start(stopping: threading.Event) -> None:
+        try:
+            with client(config) as c:
+                wait_for_workers(c.app, ["interactive", "fleet"], timeout=120)
+                if demo_chargers:
+                    traffic = Traffic(minutes=demo_minutes)
+                    run_demo(c, demo_chargers, console, speed=demo_speed, traffic=traffic)
+        except Exception as exc:
+            if not stopping.is_set():  # stopped mid-demo by Ctrl-C: nothing to report
+                err.print(f"demo: {escape(explain(exc)[0])}", highlight=False)
+            return
         console.print(
             f"Flower: http://127.0.0.1:{config.flower_port}   API: "
             f"http://127.0.0.1:{config.api_port}/docs   health: "

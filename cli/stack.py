@@ -1,21 +1,33 @@
-"""The whole stack under one process manager (honcho), as `make run` starts it."""
+"""The whole stack under one process manager (honcho), as `make run` starts it.
+
+Redis comes first and goes last: it starts before the Procfile's other processes and stops only
+after they all have, so a Ctrl-C never leaves a worker talking to a cache that is gone.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
-from tasks.launcher import settings_env
+from cachepolicy.embedded import answers, local_port
+from tasks.local.launcher import settings_env
 from tasks.settings import AppSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "Procfile"
+REDIS = "redis"
+# honcho's return codes when it stopped the processes because it was told to.
+ASKED_TO_STOP = (128 + signal.SIGINT, 128 + signal.SIGTERM)
 
 
 def stack_env(settings: AppSettings) -> dict[str, str]:
@@ -26,23 +38,64 @@ def stack_env(settings: AppSettings) -> dict[str, str]:
     return env
 
 
+def procfile() -> dict[str, str]:
+    return dict(parse_procfile(PROCFILE.read_text()).processes)
+
+
 def build_manager(settings: AppSettings, only: set[str] | None = None) -> Manager:
-    """A honcho Manager holding the Procfile's processes (or the `only` ones)."""
+    """A honcho Manager holding the Procfile's processes but Redis (or the `only` ones)."""
     manager = Manager()
     env = stack_env(settings)
-    for name, entry in parse_procfile(PROCFILE.read_text()).processes.items():
-        if only is None or name in only:
+    for name, entry in procfile().items():
+        if (only is None and name != REDIS) or (only is not None and name in only):
             manager.add_process(name, entry, env=env, cwd=str(ROOT))
     return manager
 
 
-def run_stack(settings: AppSettings, after_start: Callable[[], None] | None = None) -> int:
-    """Run until Ctrl-C (or until a process dies); `after_start` runs in a thread meanwhile.
+def start_redis(settings: AppSettings, timeout: float = 30.0) -> subprocess.Popen[bytes]:
+    """The Procfile's Redis process (its own session: Ctrl-C does not reach it), running and
+    answering when this returns."""
+    proc = subprocess.Popen(
+        ["/bin/sh", "-c", procfile()[REDIS]],
+        env=stack_env(settings),
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    port = local_port(settings.redis_url)
+    deadline = time.monotonic() + timeout
+    while port is not None and not answers("127.0.0.1", port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_redis(proc)
+            raise RuntimeError(f"Redis did not start on port {port}")
+        time.sleep(0.05)
+    return proc
 
-    honcho stops every process group with SIGTERM, then SIGKILL: nothing is left behind.
+
+def stop_redis(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def run_stack(settings: AppSettings, after_start: Callable[[threading.Event], None]) -> int:
+    """Run until Ctrl-C (or until a process dies); `after_start` runs in a thread meanwhile and
+    is told through its event when the stack is stopping. 0 when stopped on request.
+
+    honcho stops every process group with SIGTERM, then SIGKILL; Redis is stopped after them.
     """
-    manager = build_manager(settings)
-    if after_start is not None:
-        threading.Thread(target=after_start, name="demo", daemon=True).start()
-    manager.loop()
-    return manager.returncode or 0
+    redis = start_redis(settings)
+    stopping = threading.Event()
+    try:
+        manager = build_manager(settings)
+        threading.Thread(target=after_start, args=(stopping,), name="demo", daemon=True).start()
+        manager.loop()
+    finally:
+        stopping.set()
+        stop_redis(redis)
+    code = manager.returncode or 0
+    return 0 if code in ASKED_TO_STOP else code

@@ -6,23 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Celery, signals
+from celery import signals
 
-from . import control  # noqa: F401  (registers the censored `inspect conf`)
-from .bootstep import WorkerStep
 from .config import make_app
-from .log_format import capture_warnings_as_json, use_json
-from .runtime import Runtime
-
-
-def runtime_of(app: Celery) -> Runtime:
-    """The process's Runtime for this app, created on first use."""
-    runtime: Runtime | None = getattr(app, "_chargewatch_runtime", None)
-    if runtime is None:
-        runtime = Runtime(app.conf.chargewatch_settings)
-        app._chargewatch_runtime = runtime  # type: ignore[attr-defined]
-    return runtime
-
+from .observe.log_format import capture_warnings_as_json, use_json
+from .worker import control  # noqa: F401  (registers the censored `inspect conf`)
+from .worker.bootstep import WorkerStep
+from .worker.runtime import Runtime
 
 app = make_app()
 app.steps["worker"].add(WorkerStep)
@@ -36,7 +26,7 @@ def _load_models(**_: Any) -> None:
     # Prefork already runs one child per core: OpenMP threads inside each child would
     # oversubscribe the CPUs and spin (one prediction then takes 10x longer).
     threadpool_limits(limits=1)
-    runtime = runtime_of(app)
+    runtime = Runtime.of(app)
     try:
         runtime.load_models()
     except Exception:  # a missing model must not kill the child; tasks report it clearly
@@ -55,11 +45,11 @@ def _quiet_banner(instance: Any, **_: Any) -> None:
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
 def _log_format(logger: logging.Logger, **_: Any) -> None:
-    """LOG_FORMAT=json: the worker's and beat's lines as JSON objects (tasks.log_format)."""
+    """LOG_FORMAT=json: the worker's and beat's lines as JSON objects (tasks.observe.log_format)."""
     if app.conf.chargewatch_settings.log_format == "json":
         use_json(logger.handlers)
 
 
 @signals.worker_process_shutdown.connect
 def _close_runtime(**_: Any) -> None:
-    runtime_of(app).close()
+    Runtime.of(app).close()

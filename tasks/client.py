@@ -1,39 +1,49 @@
 """Applications' side: `PredictionClient` serves cached predictions straight from Redis and sends
-the task by name only on a miss. Importing this module loads neither scikit-learn nor skops nor
-the task modules.
+the task by name only on a miss; `AsyncPredictionClient` is the asyncio face of the same core.
+Importing this module loads neither scikit-learn nor skops nor the task modules.
 
-A hit follows the tasks' rules: the same key (tenant included), cache version and telemetry
-fingerprint, and a model version that a live worker serves (read from the workers' heartbeats,
-remembered for MODEL_VERSIONS_TTL seconds). A miss sends the task to the queue our routes name
-and waits for its result.
+A hit follows the workers' rule (tasks.hit_rule): the same key (tenant included), cache version
+and telemetry fingerprint, a complete value, and a model version that a live worker serves
+(read from the workers' heartbeats, remembered for MODEL_VERSIONS_TTL seconds). A miss without
+telemetry for a charger that has none stored is refused at once (`NoTelemetry`: the task could
+only fail); any other miss sends the task to the queue our routes name.
+
+The cache-first read is written once, as a sans-I/O operation (`lookup`) that either face's
+cache executor drives, as the cache's own operations are.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from celery import Celery, chord, group
+from celery import Celery
 from celery.result import AsyncResult
 
-import vocabulary as v
+import vocabulary
 from cachepolicy import CacheService, SyncCacheService, load_settings
-from cachepolicy.keys import scoped_id, validate_type
+from cachepolicy.instructions import FAILED, Operation, command, send_one
+from cachepolicy.keys import scoped_id, telemetry_key, validate_type
+from cachepolicy.metrics import OTHER
+from cachepolicy.operations import PredictionOps
 from models import fingerprint, parse_metrics
 
-from .config import FAST_JSON, make_app
-from .dead_letters import DeadLetters
-from .heartbeats import Heartbeats
-from .progress import FleetProgress
+from .config import make_app
+from .errors import InvalidArguments, NoTelemetry
+from .hit_rule import hit_checks
+from .sending import fleet_chord, send
 from .settings import AppSettings
+from .state.dead_letters import DeadLetters
+from .state.heartbeats import Heartbeats
+from .state.progress import FleetProgress
 
 MODEL_VERSIONS_TTL = 2.0
 Prediction = dict[str, Any]
+Progress = Callable[[dict[str, int]], None]
 
 
 @dataclass(frozen=True)
@@ -59,16 +69,34 @@ class Request:
 
     @property
     def task(self) -> str:
-        return v.PREDICTION_TYPES[self.prediction_type].task
+        return vocabulary.PREDICTION_TYPES[self.prediction_type].task
 
     def send(self, app: Celery) -> AsyncResult:
-        kwargs = {} if self.tenant_id is None else {"tenant_id": self.tenant_id}
-        return app.send_task(
-            self.task,
-            args=[self.charger_id, self.metrics],
-            kwargs=kwargs,
-            queue=v.queue_of(self.task),
+        return send(app, self.task, self.charger_id, self.metrics, tenant_id=self.tenant_id)
+
+
+def lookup(ops: PredictionOps, request: Request) -> Operation[Prediction | None]:
+    """The cached prediction (its latency observed) or None for a miss to send; raises
+    NoTelemetry for a miss that could only fail (no telemetry given, none stored)."""
+    started = time.perf_counter()
+    hit = yield from ops.peek_prediction(
+        request.prediction_type,
+        request.charger_id,
+        tenant_id=request.tenant_id,
+        fingerprint=request.fingerprint,
+    )
+    if hit is not None:
+        ops.core.metrics.observe(request.prediction_type, "cache", time.perf_counter() - started)
+        return {**hit, "served_from_cache": True}
+    if request.metrics is None:
+        scoped = scoped_id(request.charger_id, request.tenant_id)
+        stored = yield from send_one(
+            "get", OTHER, command("hmget", telemetry_key(scoped), [scoped])
         )
+        # FAILED: the cache cannot tell; the worker, reading the same cache, decides.
+        if stored is not FAILED and not isinstance(stored, Exception) and stored[0] is None:
+            raise NoTelemetry.of(request.charger_id)
+    return None
 
 
 class ModelVersions:
@@ -86,26 +114,86 @@ class ModelVersions:
             self._versions, self._until = self._read(), now + self._ttl
         return self._versions
 
-    def served(self, kind: str, value: dict[str, Any]) -> bool:
-        return value.get("model_version") in self.current().get(kind, ())
-
-    def validators(self) -> dict[str, Callable[[dict[str, Any]], bool]]:
-        """One check per prediction type, for the cache faces' `validators`."""
-        return {kind: functools.partial(self.served, kind) for kind in v.TYPE_NAMES}
+    def served(self, kind: str) -> Collection[str]:
+        return self.current().get(kind, ())
 
 
-class PredictionClient:
+class ClientCore:
+    """What both faces share: settings, the Celery app, the one way to send a task, the hit
+    rule's model versions, fleet fan-out and dead-letter requeue (blocking calls, which the
+    asyncio face runs in a thread)."""
+
+    def __init__(self, settings: AppSettings | None, app: Celery | None) -> None:
+        self.settings = settings or load_settings(AppSettings)
+        self._own_app = app is None  # an app handed in is the caller's to close
+        self.app = app or make_app(self.settings)
+        # Heartbeats, progress and dead letters: small blocking reads on a pool of their own.
+        self.state = SyncCacheService(self.settings)
+        self.versions = ModelVersions(Heartbeats(self.state.executor).model_versions)
+        self.progress = FleetProgress(self.state.executor)
+        self.dead_letters = DeadLetters(self.state.executor)
+
+    def send(self, task: str, /, *args: Any, tenant_id: str | None = None, **kwargs: Any) -> Any:
+        """Send any of our tasks by name to its queue (tasks.sending)."""
+        return send(self.app, task, *args, tenant_id=tenant_id, **kwargs)
+
+    def requeue_dead_letter(self, entry_id: str) -> str:
+        """Send a dead letter's task again (by name, to its queue) and drop the entry; the new
+        task id."""
+        letter = self.dead_letters.get(entry_id)
+        if letter is None:
+            raise InvalidArguments(f"no dead letter {entry_id}")
+        if letter.args is None or letter.kwargs is None:
+            raise InvalidArguments(
+                f"dead letter {entry_id} kept no arguments (too large): not requeueable"
+            )
+        result = send(self.app, letter.task, *letter.args, **letter.kwargs)
+        self.dead_letters.remove(entry_id)
+        return str(result.id)
+
+    def run_fleet(
+        self,
+        prediction_type: str,
+        telemetry: Sequence[Any],
+        *,
+        tenant_id: str | None,
+        chunk_size: int | None,
+        on_progress: Progress | None,
+        timeout: float,
+    ) -> Prediction:
+        """Predictions for a fleet, fanned out from here in chunks (telemetry crosses the broker
+        once); `on_progress` sees {total, done, errors} while it runs. Returns the summary."""
+        job_id, result = submit_fleet(
+            self.app,
+            prediction_type,
+            telemetry,
+            chunk_size or self.settings.fleet_chunk_size,
+            tenant_id,
+        )
+        deadline = time.monotonic() + timeout
+        while not result.ready() and time.monotonic() < deadline:
+            if on_progress is not None:
+                on_progress(self.progress.of(job_id))
+            time.sleep(0.2)
+        summary: Prediction = result.get(timeout=max(0.1, deadline - time.monotonic()))
+        if on_progress is not None:
+            on_progress(self.progress.of(job_id))
+        return summary
+
+    def close_core(self) -> None:
+        self.state.close()
+        if self._own_app:
+            self.app.close()
+
+
+class PredictionClient(ClientCore):
     """`PredictionClient().predict("failure", "CHG_001", metrics)`: a dict with
     `served_from_cache`. Settings as the workers read them (or a settings object)."""
 
     def __init__(self, settings: AppSettings | None = None, *, app: Celery | None = None) -> None:
-        self.settings = settings or load_settings(AppSettings)
-        self.app = app or make_app(self.settings)
-        # The heartbeats are read through the cache they validate: bound once both exist.
-        self._versions = ModelVersions(lambda: Heartbeats(self.cache.executor).model_versions())
-        self.cache = SyncCacheService(self.settings, validators=self._versions.validators())
-        self.progress = FleetProgress(self.cache.executor)
-        self.dead_letters = DeadLetters(self.cache.executor)
+        super().__init__(settings, app)
+        self.cache = SyncCacheService(self.settings, validators=hit_checks(self.versions.served))
+        self._ops = PredictionOps(self.cache.core)
 
     def predict(
         self,
@@ -137,15 +225,9 @@ class PredictionClient:
     ) -> tuple[Prediction | None, AsyncResult | None]:
         """(the cached prediction, None) on a hit, else (None, the sent task's result): for
         callers that answer a miss later (the API's 202)."""
-        started = time.perf_counter()
         request = Request.of(prediction_type, charger_id, metrics, tenant_id)
-        hit = self.cache.peek_prediction(
-            prediction_type, charger_id, tenant_id=tenant_id, fingerprint=request.fingerprint
-        )
-        if hit is not None:
-            self.cache.observe_latency(prediction_type, "cache", time.perf_counter() - started)
-            return {**hit, "served_from_cache": True}, None
-        return None, request.send(self.app)
+        hit = self.cache.executor.run(lookup(self._ops, request))
+        return (hit, None) if hit is not None else (None, request.send(self.app))
 
     def predict_fleet(
         self,
@@ -154,31 +236,22 @@ class PredictionClient:
         *,
         tenant_id: str | None = None,
         chunk_size: int | None = None,
-        on_progress: Callable[[dict[str, int]], None] | None = None,
+        on_progress: Progress | None = None,
         timeout: float = 900.0,
     ) -> Prediction:
-        """Predictions for a fleet, fanned out from here in chunks (telemetry crosses the broker
-        once); `on_progress` sees {total, done, errors} while it runs. Returns the summary."""
-        job_id, result = submit_fleet(
-            self.app,
+        """Predictions for a fleet (see ClientCore.run_fleet); returns the summary."""
+        return self.run_fleet(
             prediction_type,
             telemetry,
-            chunk_size or self.settings.fleet_chunk_size,
-            tenant_id,
+            tenant_id=tenant_id,
+            chunk_size=chunk_size,
+            on_progress=on_progress,
+            timeout=timeout,
         )
-        deadline = time.monotonic() + timeout
-        while not result.ready() and time.monotonic() < deadline:
-            if on_progress is not None:
-                on_progress(self.progress.of(job_id))
-            time.sleep(0.2)
-        summary: Prediction = result.get(timeout=max(0.1, deadline - time.monotonic()))
-        if on_progress is not None:
-            on_progress(self.progress.of(job_id))
-        return summary
 
     def close(self) -> None:
         self.cache.close()
-        self.app.close()
+        self.close_core()
 
     def __enter__(self) -> PredictionClient:
         return self
@@ -187,16 +260,14 @@ class PredictionClient:
         self.close()
 
 
-class AsyncPredictionClient:
-    """The asyncio twin: hits through CacheService, misses awaited without blocking the loop."""
+class AsyncPredictionClient(ClientCore):
+    """The asyncio face: hits through CacheService with the same `lookup`, misses and fleets
+    awaited without blocking the loop."""
 
     def __init__(self, settings: AppSettings | None = None, *, app: Celery | None = None) -> None:
-        self.settings = settings or load_settings(AppSettings)
-        self.app = app or make_app(self.settings)
-        blocking = SyncCacheService(self.settings)  # heartbeats: read now and then, off the loop
-        self._heartbeats = blocking
-        self._versions = ModelVersions(Heartbeats(blocking.executor).model_versions)
-        self.cache = CacheService(self.settings, validators=self._versions.validators())
+        super().__init__(settings, app)
+        self.cache = CacheService(self.settings, validators=hit_checks(self.versions.served))
+        self._ops = PredictionOps(self.cache.core)
 
     async def predict(
         self,
@@ -207,20 +278,53 @@ class AsyncPredictionClient:
         tenant_id: str | None = None,
         timeout: float = 30.0,
     ) -> Prediction:
-        request = Request.of(prediction_type, charger_id, metrics, tenant_id)
-        hit = await self.cache.peek_prediction(
-            prediction_type, charger_id, tenant_id=tenant_id, fingerprint=request.fingerprint
+        """As PredictionClient.predict, awaited."""
+        cached, pending = await self.lookup_or_send(
+            prediction_type, charger_id, metrics, tenant_id=tenant_id
         )
-        if hit is not None:
-            return {**hit, "served_from_cache": True}
-        result = request.send(self.app)
-        value: Prediction = await asyncio.to_thread(result.get, timeout=timeout)
-        return value
+        if pending is None:
+            assert cached is not None
+            return cached
+        result: Prediction = await asyncio.to_thread(pending.get, timeout=timeout)
+        return result
+
+    async def lookup_or_send(
+        self,
+        prediction_type: str,
+        charger_id: str,
+        metrics: Any = None,
+        *,
+        tenant_id: str | None = None,
+    ) -> tuple[Prediction | None, AsyncResult | None]:
+        """As PredictionClient.lookup_or_send, awaited."""
+        request = Request.of(prediction_type, charger_id, metrics, tenant_id)
+        hit = await self.cache.executor.run(lookup(self._ops, request))
+        return (hit, None) if hit is not None else (None, request.send(self.app))
+
+    async def predict_fleet(
+        self,
+        prediction_type: str,
+        telemetry: Sequence[Any],
+        *,
+        tenant_id: str | None = None,
+        chunk_size: int | None = None,
+        on_progress: Progress | None = None,
+        timeout: float = 900.0,
+    ) -> Prediction:
+        """As PredictionClient.predict_fleet, awaited (the fan-out runs in a thread)."""
+        return await asyncio.to_thread(
+            self.run_fleet,
+            prediction_type,
+            telemetry,
+            tenant_id=tenant_id,
+            chunk_size=chunk_size,
+            on_progress=on_progress,
+            timeout=timeout,
+        )
 
     async def close(self) -> None:
         await self.cache.close()
-        self._heartbeats.close()
-        self.app.close()
+        self.close_core()
 
 
 def submit_fleet(
@@ -238,32 +342,3 @@ def submit_fleet(
     validate_type(prediction_type)
     job_id = uuid.uuid4().hex
     return job_id, fleet_chord(app, prediction_type, telemetry, job_id, chunk_size, tenant_id)()
-
-
-def fleet_chord(
-    app: Celery,
-    prediction_type: str,
-    telemetry: Sequence[Any],
-    job_id: str | None,
-    chunk_size: int,
-    tenant_id: str | None = None,
-) -> chord:
-    """The chunks of a fleet job on the fleet queue, then one summary (client and worker alike).
-
-    Each chunk carries a short argsrepr: Celery would otherwise walk thousands of telemetry
-    dicts per message to build a repr that it truncates anyway (~10 ms per 5,000 chargers)."""
-    total = len(telemetry)
-    kwargs = {} if tenant_id is None else {"tenant_id": tenant_id}
-    parts = group(
-        app.signature(
-            v.PREDICT_FLEET_CHUNK,
-            args=(prediction_type, list(telemetry[i : i + chunk_size]), job_id, total),
-            kwargs=kwargs,
-            queue=v.queue_of(v.PREDICT_FLEET_CHUNK),
-            serializer=FAST_JSON,
-            argsrepr=f"({prediction_type!r}, <chargers {i}-{min(i + chunk_size, total) - 1}>, "
-            f"{job_id!r}, {total})",
-        )
-        for i in range(0, total, chunk_size)
-    )
-    return chord(parts, app.signature(v.FLEET_SUMMARY, queue=v.queue_of(v.FLEET_SUMMARY)))

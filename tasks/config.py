@@ -9,50 +9,41 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import orjson
 from celery import Celery
 from kombu import Exchange, Queue
-from kombu.serialization import register
 
-import vocabulary as v
+import vocabulary
 
+from .sending import FAST_JSON
 from .settings import AppSettings
-
-# Fleet chunks travel as orjson: the same JSON on the wire, encoded and decoded several times
-# faster than the standard library does it (chunks carry thousands of telemetry documents).
-# Only our own chunk messages use it; everything else, and every other client, stays "json".
-FAST_JSON, FAST_JSON_TYPE = "orjson", "application/x-orjson"
-register(
-    FAST_JSON,
-    lambda value: orjson.dumps(value).decode(),
-    orjson.loads,
-    "application/x-orjson",
-    "utf-8",
-)
 
 # Modules holding the tasks: the worker imports them at start; clients never do.
 TASK_MODULES = tuple(
-    f"{__package__}.{module}"
+    f"{__package__}.jobs.{module}"
     for module in ("predictions", "fleet", "invalidation", "beat", "health", "diagnostics")
 )
 # Periodic jobs: schedule entry -> (task, the setting holding its interval in seconds).
 BEAT_JOBS = {
-    "drain-invalidations": (v.DRAIN_INVALIDATIONS, "beat_invalidation_interval"),
-    "purge": (v.PURGE, "beat_purge_interval"),
-    "refresh-ahead": (v.REFRESH_AHEAD, "beat_refresh_interval"),
+    "drain-invalidations": (vocabulary.DRAIN_INVALIDATIONS, "beat_invalidation_interval"),
+    "purge": (vocabulary.PURGE, "beat_purge_interval"),
+    "refresh-ahead": (vocabulary.REFRESH_AHEAD, "beat_refresh_interval"),
 }
 
 
 def queues() -> tuple[Queue, ...]:
     """Our queues on one direct exchange, and Celery's default queue as any client names it."""
     exchange = Exchange("chargewatch", type="direct")
-    ours = tuple(Queue(name, exchange, routing_key=name) for name in v.OUR_QUEUES)
-    default = Queue(v.DEFAULT_QUEUE, Exchange(v.DEFAULT_QUEUE), routing_key=v.DEFAULT_QUEUE)
+    ours = tuple(Queue(name, exchange, routing_key=name) for name in vocabulary.OUR_QUEUES)
+    default = Queue(
+        vocabulary.DEFAULT_QUEUE,
+        Exchange(vocabulary.DEFAULT_QUEUE),
+        routing_key=vocabulary.DEFAULT_QUEUE,
+    )
     return (*ours, default)
 
 
 def routes() -> dict[str, dict[str, str]]:
-    return {task: {"queue": q, "routing_key": q} for task, q in v.ROUTES.items()}
+    return {task: {"queue": q, "routing_key": q} for task, q in vocabulary.ROUTES.items()}
 
 
 def build(settings: AppSettings) -> dict[str, Any]:
@@ -98,10 +89,10 @@ def build(settings: AppSettings) -> dict[str, Any]:
         # turns them on in the workers while it runs (its --enable_events, on by default).
         "worker_send_task_events": settings.task_events,
         "task_send_sent_event": settings.task_events,
-        "task_default_queue": v.INTERACTIVE,
+        "task_default_queue": vocabulary.INTERACTIVE,
         "task_queues": queues(),
         "task_default_exchange": "chargewatch",
-        "task_default_routing_key": v.INTERACTIVE,
+        "task_default_routing_key": vocabulary.INTERACTIVE,
         "task_routes": routes(),
         "imports": TASK_MODULES,
         "beat_schedule": {

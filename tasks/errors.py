@@ -1,5 +1,7 @@
 """Errors raised by the task layer (input errors from cachepolicy and models pass through)."""
 
+from __future__ import annotations
+
 from cachepolicy.errors import (
     InvalidChargerId,
     InvalidKey,
@@ -15,6 +17,13 @@ class TaskError(Exception):
 
 class NoTelemetry(TaskError):
     """`metrics=None` was given and no telemetry is stored for the charger."""
+
+    @classmethod
+    def of(cls, charger_id: str) -> NoTelemetry:
+        return cls(
+            f"no telemetry stored for charger {charger_id!r} (or the cache is unreachable): "
+            "pass metrics"
+        )
 
 
 class PoisonMessage(TaskError):

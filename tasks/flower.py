@@ -1,6 +1,6 @@
 """`python -m tasks.flower`: Flower as the stack runs it. Beyond loopback it refuses to start
 without FLOWER_BASIC_AUTH (unless ALLOW_UNAUTHENTICATED=true), and its `/metrics` carries the
-chargewatch series (tasks.prometheus, registered in Flower's registry) beside Flower's own."""
+chargewatch series (tasks.observe.prometheus, in Flower's registry) beside Flower's own."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 
 from cachepolicy import ConfigError, load_settings
 
-from .prometheus import ChargewatchCollector
+from .observe.prometheus import ChargewatchCollector
 from .settings import AppSettings, exposure_problem
 
 

@@ -1,4 +1,4 @@
-"""The test suite's stack: tasks.localstack with short intervals so beat jobs run often."""
+"""The test suite's stack: tasks.local.localstack with short intervals so beat jobs run often."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tasks.localstack import LocalStack
+from tasks.local.localstack import LocalStack
 
 Stack = LocalStack
 

@@ -1,5 +1,6 @@
-"""`make run` as a user runs it, on free ports: the whole stack, the demo, a healthy
-/api/v1/health, and Ctrl-C leaving no process behind."""
+"""`make run` as a user runs it, on free ports: the whole stack, the demo with the fleet-wide
+hit rates, a healthy /api/v1/health, and a quiet Ctrl-C (workers before Redis, exit 0, no error
+line) leaving no process behind."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from cachepolicy.embedded import free_port
-from tasks.launcher import settings_env
+from tasks.local.launcher import settings_env
 from tasks.settings import AppSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def test_make_run_starts_everything_demo_health_and_clean_shutdown(
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "run", "--demo-chargers", "100"],
+            [sys.executable, "-m", "cli", "run", "--demo-chargers", "100", "--demo-minutes", "20"],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -61,16 +62,26 @@ def test_make_run_starts_everything_demo_health_and_clean_shutdown(
             time.sleep(0.5)
         text = log.read_text()
         assert "Ctrl-C stops everything" in text, text[-3000:]
-        assert "chargewatch demo" in text
+        assert "chargewatch demo: the fleet-wide counters" in text
+        rows = dict(re.findall(r"│ (failure|maintenance|anomaly) +│ +([\d,]+) ", text))
+        assert set(rows) == {"failure", "maintenance", "anomaly"}, text[-3000:]
+        assert all(int(n.replace(",", "")) > 0 for n in rows.values())
         response = httpx.get(f"http://127.0.0.1:{api_port}/api/v1/health", timeout=15)
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "healthy"
         pids = [int(p) for p in re.findall(r"started \(pid=(\d+)\)", text)]
         pids += [int(p) for p in re.findall(r"embedded redis-server .*pid (\d+)\)", text)]
-        assert len(pids) >= 7  # six Procfile processes and the embedded redis-server
+        assert len(pids) >= 6  # five Procfile processes under honcho and the redis-server
+        before_stop = len(log.read_text())
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        proc.wait(timeout=60)
+        code = proc.wait(timeout=60)
+    after = log.read_text()[before_stop:]
+    assert code == 0, after
+    noisy = [
+        line for line in after.splitlines() if re.search(r"error|warning|traceback", line, re.I)
+    ]
+    assert not noisy, after
     deadline = time.monotonic() + 10
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.2)

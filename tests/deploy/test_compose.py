@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from cachepolicy.embedded import RedisProcess, free_port
-from tasks.launcher import ManagedProcess
+from tasks.local.launcher import ManagedProcess
 from tests.stack import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

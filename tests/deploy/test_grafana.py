@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from cachepolicy import CacheSettings
-from tasks.heartbeats import Heartbeat, Heartbeats
-from tasks.prometheus import ChargewatchCollector
+from tasks.observe.prometheus import ChargewatchCollector
 from tasks.settings import AppSettings
+from tasks.state.heartbeats import Heartbeat, Heartbeats
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "grafana" / "chargewatch-dashboard.json"
 SERIES = re.compile(r"\bchargewatch_[a-z_]+\b")

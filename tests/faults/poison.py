@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import signal
 
-from tasks.base import ChargewatchTask
 from tasks.celery import app
+from tasks.worker.base import ChargewatchTask
 
 
 @app.task(base=ChargewatchTask, name="tests.poison")

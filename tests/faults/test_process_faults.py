@@ -9,11 +9,11 @@ import pytest
 
 from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
-from tasks.claims import JobClaims
 from tasks.config import make_app
-from tasks.dead_letters import DeadLetters
 from tasks.errors import PoisonMessage
-from tasks.launcher import beat
+from tasks.local.launcher import beat
+from tasks.state.claims import JobClaims
+from tasks.state.dead_letters import DeadLetters
 from tests.stack import Stack
 
 FLEET = fleet_telemetry(120, seed=91)

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
-from tasks.claims import JobClaims
-from tasks.launcher import beat
+from tasks.local.launcher import beat
+from tasks.state.claims import JobClaims
 from tests.stack import Stack
 from tests.stack import wait_until as wait_for
 

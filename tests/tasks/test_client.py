@@ -17,7 +17,7 @@ from tests.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARGER = charging(ac(11.0, charger_id="CHG_CLIENT"))
-HEAVY = ("sklearn", "skops", "scipy", "tasks.predictions", "tasks.celery", "tasks.fleet")
+HEAVY = ("sklearn", "skops", "scipy", "tasks.jobs.predictions", "tasks.celery", "tasks.jobs.fleet")
 
 
 def loaded_after(code: str) -> list[str]:

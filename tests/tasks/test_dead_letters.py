@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from api.app import create_api
 from cachepolicy import SyncCacheService
 from cli.main import app as cli
-from tasks.dead_letters import DeadLetters
-from tasks.launcher import settings_env
+from tasks.local.launcher import settings_env
+from tasks.state.dead_letters import DeadLetters
 from tests.stack import Stack, wait_until
 
 runner = CliRunner()
@@ -60,7 +60,7 @@ def test_requeue_and_purge_through_the_cli_and_the_api(stack: Stack, letters: De
     # Requeued without the soft limit that killed it: it completes now.
     assert stack.app.AsyncResult(task_id).get(timeout=30) == "second"
     bad = runner.invoke(cli, ["dead-letters", "requeue", "*"], env=env)
-    assert bad.exit_code == 1 and "not like" in bad.output
+    assert bad.exit_code == 2 and "not like" in bad.output  # bad input (cli.errors)
     with TestClient(create_api(stack.settings, stack.app)) as api:
         body = api.get("/api/v1/dead-letters").json()
         assert [d["args"] for d in body] == [["first", 2.0]]

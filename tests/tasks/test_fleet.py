@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from cachepolicy import SyncCacheService
 from models.simulator import fleet_telemetry
-from tasks.progress import FleetProgress
+from tasks.state.progress import FleetProgress
 from tests.stack import Stack, wait_until
 
 FLEET = fleet_telemetry(10_000, seed=31)

@@ -14,8 +14,8 @@ import pytest
 
 from cachepolicy.embedded import free_port
 from models.simulator import fleet_telemetry
-from tasks.bootstep import PREFIX
-from tasks.launcher import ManagedProcess, settings_env
+from tasks.local.launcher import ManagedProcess, settings_env
+from tasks.worker.bootstep import PREFIX
 from tests.stack import Stack, wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -98,7 +98,7 @@ def test_flower_config_page_shows_no_secret(flower: str, stack: Stack) -> None:
 
 
 def test_inspect_conf_masks_passwords() -> None:
-    from tasks.control import censored
+    from tasks.worker.control import censored
 
     table = {
         "broker_url": "redis://app:hunter2@broker:6380/1",

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_api
 from models.simulator import fleet_telemetry
-from tasks.localstack import LocalStack
+from tasks.local.localstack import LocalStack
 from tests.stack import TEST_OVERRIDES, Stack, wait_until
 
 

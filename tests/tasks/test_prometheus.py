@@ -17,7 +17,7 @@ from api.app import create_api
 from cachepolicy.embedded import free_port
 from models.scenarios import ac
 from tasks.client import PredictionClient
-from tasks.launcher import ManagedProcess
+from tasks.local.launcher import ManagedProcess
 from tests.stack import Stack, wait_until
 
 PROMETHEUS = shutil.which("prometheus")

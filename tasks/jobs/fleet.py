@@ -9,16 +9,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import vocabulary as v
+import vocabulary
 from cachepolicy.keys import validate_tenant_id, validate_type
 from models import ChargerMetrics, fingerprint
-from models.schema import parse_many, utcnow
+from models.schema import parse_many
 
-from .base import ChargewatchTask
-from .celery import app
-from .client import fleet_chord
-from .errors import InvalidArguments
-from .runtime import Runtime
+from ..celery import app
+from ..errors import InvalidArguments
+from ..sending import fleet_chord
+from ..worker.base import ChargewatchTask
+from ..worker.runtime import Runtime
+from .compute import compute_and_store
 
 MAX_REPORTED_ERRORS = 1000
 
@@ -60,22 +61,16 @@ def run_chunk(
     valid, errors = validate_fleet(telemetry)
     ids = list(valid)
     prints = {cid: fingerprint(valid[cid][0]) for cid in ids}
-    fleet = runtime.cache.fleet
-    cached = fleet.get_many(kind, ids, tenant_id=tenant_id, fingerprints=list(prints.values()))
+    cached = runtime.cache.fleet.get_many(
+        kind, ids, tenant_id=tenant_id, fingerprints=list(prints.values())
+    )
     missing = [cid for cid, hit in zip(ids, cached, strict=True) if hit is None]
-    metrics = [valid[cid][0] for cid in missing]
-    source_kind = v.PREDICTION_TYPES[kind].derived_from
-    sources = None
-    if source_kind is not None:
-        sources = fleet.get_many(
-            source_kind, missing, tenant_id=tenant_id, fingerprints=[prints[c] for c in missing]
-        )
-    computed = runtime.predictor.predict(kind, metrics, utcnow(), sources)
-    stored = fleet.write_many(
+    computed, stored = compute_and_store(
+        runtime,
         kind,
-        {p["charger_id"]: p for p in computed},
-        tenant_id=tenant_id,
-        fingerprints=prints,
+        [valid[cid][0] for cid in missing],
+        [prints[cid] for cid in missing],
+        tenant_id,
         # The latest telemetry of a hit has the material state already stored: kept as is.
         telemetry={cid: valid[cid][1] for cid in missing},
     )
@@ -118,7 +113,7 @@ def checked(prediction_type: str, telemetry: Any, tenant_id: str | None) -> list
     return telemetry
 
 
-@app.task(base=ChargewatchTask, bind=True, name=v.PREDICT_FLEET)
+@app.task(base=ChargewatchTask, bind=True, name=vocabulary.PREDICT_FLEET)
 def predict_fleet(
     self: ChargewatchTask, prediction_type: str, telemetry: Any, tenant_id: str | None = None
 ) -> dict[str, Any]:
@@ -136,7 +131,7 @@ def predict_fleet(
     raise self.replace(fleet_chord(self.app, prediction_type, telemetry, job_id, size, tenant_id))
 
 
-@app.task(base=ChargewatchTask, bind=True, name=v.PREDICT_FLEET_CHUNK)
+@app.task(base=ChargewatchTask, bind=True, name=vocabulary.PREDICT_FLEET_CHUNK)
 def predict_fleet_chunk(
     self: ChargewatchTask,
     prediction_type: str,
@@ -154,7 +149,7 @@ def predict_fleet_chunk(
     )
 
 
-@app.task(base=ChargewatchTask, name=v.FLEET_SUMMARY)
+@app.task(base=ChargewatchTask, name=vocabulary.FLEET_SUMMARY)
 def fleet_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     """The chord callback: one result for the whole fleet."""
     return merge(results)

@@ -13,13 +13,13 @@ from typing import Any
 from cachepolicy import Tagged
 from cachepolicy.keys import scoped_id
 from models import ChargerMetrics, fingerprint, parse_metrics
-from models.schema import utcnow
 from vocabulary import PREDICTION_TYPES
 
-from .base import ChargewatchTask
-from .celery import app
-from .errors import NoTelemetry
-from .runtime import Runtime
+from ..celery import app
+from ..errors import NoTelemetry
+from ..worker.base import ChargewatchTask
+from ..worker.runtime import Runtime
+from .compute import fresh
 
 
 def given_metrics(charger_id: str, metrics: Any, tenant_id: str | None) -> ChargerMetrics | None:
@@ -31,31 +31,8 @@ def given_metrics(charger_id: str, metrics: Any, tenant_id: str | None) -> Charg
 def stored_metrics(runtime: Runtime, charger_id: str, tenant_id: str | None) -> ChargerMetrics:
     doc = runtime.cache.telemetry.get(charger_id, tenant_id=tenant_id)
     if doc is None:
-        raise NoTelemetry(
-            f"no telemetry stored for charger {charger_id!r} (or the cache is unreachable): "
-            "pass metrics"
-        )
+        raise NoTelemetry.of(charger_id)
     return parse_metrics(doc)
-
-
-def compute(
-    runtime: Runtime, kind: str, telemetry: ChargerMetrics, tenant_id: str | None
-) -> dict[str, Any]:
-    """One fresh prediction; a derived type (maintenance) reads its source prediction from the
-    cache when it was computed from the same telemetry, and computes and stores it otherwise."""
-    now = utcnow()
-    source_kind = PREDICTION_TYPES[kind].derived_from
-    sources = None
-    if source_kind is not None:
-        cid, fp = telemetry.charger_id, fingerprint(telemetry)
-        source = runtime.cache.get_prediction(source_kind, cid, tenant_id=tenant_id, fingerprint=fp)
-        if source is None:
-            source = runtime.predictor.predict(source_kind, [telemetry], now)[0]
-            runtime.cache.set_prediction(
-                source_kind, cid, source, tenant_id=tenant_id, fingerprint=fp
-            )
-        sources = [source]
-    return runtime.predictor.predict(kind, [telemetry], now, sources)[0]
 
 
 def predict(
@@ -66,7 +43,7 @@ def predict(
     given = given_metrics(charger_id, metrics, tenant_id)
     given_print = None if given is None else fingerprint(given)
 
-    def fresh() -> Tagged:
+    def compute() -> Tagged:
         telemetry = given or stored_metrics(runtime, charger_id, tenant_id)
         if given is not None:
             # Kept when a prediction is computed from it, as on the fleet path: a hit's
@@ -74,12 +51,11 @@ def predict(
             runtime.cache.telemetry.set(
                 charger_id, given.model_dump(mode="json"), tenant_id=tenant_id
             )
-        return Tagged(
-            compute(runtime, kind, telemetry, tenant_id), given_print or fingerprint(telemetry)
-        )
+        print_ = given_print or fingerprint(telemetry)
+        return Tagged(fresh(runtime, kind, [telemetry], [print_], tenant_id)[0], print_)
 
     result = runtime.cache.get_or_compute(
-        kind, charger_id, fresh, tenant_id=tenant_id, fingerprint=given_print
+        kind, charger_id, compute, tenant_id=tenant_id, fingerprint=given_print
     )
     source = "cache" if result.from_cache else "model"
     runtime.cache.observe_latency(kind, source, time.perf_counter() - started)

@@ -14,13 +14,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import vocabulary as v
+import vocabulary
 from cachepolicy import SyncCacheService
 
-from .base import ChargewatchTask
-from .celery import app
-from .heartbeats import Heartbeat, Heartbeats, describe
-from .settings import AppSettings
+from ..settings import AppSettings
+from ..state.heartbeats import Heartbeat, Heartbeats, describe, served_versions
 
 UNREACHABLE = "unknown: the cache Redis holding heartbeats is unreachable"
 NONE_RECORDED = "unknown: no heartbeat recorded (cache just started or emptied)"
@@ -32,7 +30,9 @@ def workers_block(beats: list[Heartbeat] | None, now: float) -> dict[str, Any]:
     if not beats:
         return {"status": NONE_RECORDED, "count": 0}
     live = [b for b in beats if b.alive(now)]
-    serving = [b for b in live if v.INTERACTIVE in b.queues or v.DEFAULT_QUEUE in b.queues]
+    serving = [
+        b for b in live if {vocabulary.INTERACTIVE, vocabulary.DEFAULT_QUEUE} & set(b.queues)
+    ]
     status = "healthy" if serving else "no workers" if not live else "no interactive worker"
     return {
         "status": status,
@@ -45,11 +45,7 @@ def workers_block(beats: list[Heartbeat] | None, now: float) -> dict[str, Any]:
 def models_block(beats: list[Heartbeat] | None, now: float) -> dict[str, Any]:
     if not beats:
         return {"status": "unknown", "loaded": False}
-    versions: dict[str, set[str]] = {kind: set() for kind in v.TYPE_NAMES}
-    for beat in beats:
-        if beat.alive(now):
-            for kind, version in beat.models.items():
-                versions.setdefault(kind, set()).add(version)
+    versions = {kind: set[str]() for kind in vocabulary.TYPE_NAMES} | served_versions(beats, now)
     missing = [kind for kind, found in versions.items() if not found]
     return {
         "status": "healthy" if not missing else f"no model for {', '.join(missing)}",
@@ -96,9 +92,3 @@ class HealthReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-@app.task(base=ChargewatchTask, bind=True, name=v.HEALTH)
-def health(self: ChargewatchTask) -> dict[str, Any]:
-    """Fleet-wide health as kept in Redis (the same report the API serves)."""
-    return health_report(self.runtime.cache)

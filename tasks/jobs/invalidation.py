@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import vocabulary as v
+import vocabulary
 from cachepolicy.keys import scoped_id, validate_tenant_id
 
-from .base import ChargewatchTask
-from .celery import app
-from .errors import InvalidArguments
+from ..celery import app
+from ..errors import InvalidArguments
+from ..worker.base import ChargewatchTask
 
 MAX_CHARGERS_PER_CALL = 100_000
 
@@ -27,7 +27,7 @@ def charger_list(charger_ids: Any, tenant_id: str | None) -> list[str]:
     return charger_ids
 
 
-@app.task(base=ChargewatchTask, bind=True, name=v.INVALIDATE_CHARGER)
+@app.task(base=ChargewatchTask, bind=True, name=vocabulary.INVALIDATE_CHARGER)
 def invalidate_charger(
     self: ChargewatchTask, charger_id: str, tenant_id: str | None = None
 ) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def invalidate_charger(
     return {"charger_id": charger_id, "deleted": deleted}
 
 
-@app.task(base=ChargewatchTask, bind=True, name=v.INVALIDATE_CHARGERS)
+@app.task(base=ChargewatchTask, bind=True, name=vocabulary.INVALIDATE_CHARGERS)
 def invalidate_chargers(
     self: ChargewatchTask, charger_ids: Any, tenant_id: str | None = None
 ) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def invalidate_chargers(
     }
 
 
-@app.task(base=ChargewatchTask, bind=True, name=v.QUEUE_INVALIDATIONS)
+@app.task(base=ChargewatchTask, bind=True, name=vocabulary.QUEUE_INVALIDATIONS)
 def queue_invalidations(
     self: ChargewatchTask, charger_ids: Any, tenant_id: str | None = None
 ) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def queue_invalidations(
     return {"queued": self.runtime.cache.housekeeping.queue_invalidations(ids, tenant_id=tenant_id)}
 
 
-@app.task(base=ChargewatchTask, bind=True, name=v.INVALIDATE_TENANT)
+@app.task(base=ChargewatchTask, bind=True, name=vocabulary.INVALIDATE_TENANT)
 def invalidate_tenant(self: ChargewatchTask, tenant_id: str) -> dict[str, Any]:
     """Queue a whole tenant for beat's bounded purge (every type and version)."""
     validate_tenant_id(tenant_id)

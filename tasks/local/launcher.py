@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from vocabulary import QUEUES
 
-from .settings import AppSettings
+from ..settings import AppSettings
 
 
 def settings_env(settings: AppSettings) -> dict[str, str]:
@@ -53,7 +53,7 @@ class ManagedProcess:
             stdout=handle,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=Path(__file__).resolve().parents[2],
         )
         handle.close()
         return self

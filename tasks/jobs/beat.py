@@ -1,4 +1,4 @@
-"""Periodic jobs run by celery beat. Each claims its schedule slot first (tasks.claims), so an
+"""Periodic jobs run by celery beat. Each claims its schedule slot first (tasks.state.claims), so an
 overlapping run or a second beat's duplicate send does no work twice. Every job takes an
 optional `slot` naming the slot to claim (operators re-running one, and the tests)."""
 
@@ -9,14 +9,15 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-import vocabulary as v
+import vocabulary
 from cachepolicy.keys import split_scoped_id
-from models import InvalidTelemetry, fingerprint, parse_metrics
-from models.schema import ChargerMetrics, utcnow
+from models import InvalidTelemetry, parse_metrics
+from models.schema import ChargerMetrics
 
-from .base import ChargewatchTask
-from .celery import app
-from .runtime import Runtime
+from ..celery import app
+from ..worker.base import ChargewatchTask
+from ..worker.runtime import Runtime
+from .compute import compute_and_store
 
 SKIPPED = {"skipped": True}
 
@@ -32,7 +33,7 @@ def claimed(
         yield mine
 
 
-@app.task(base=ChargewatchTask, bind=True, name=v.DRAIN_INVALIDATIONS)
+@app.task(base=ChargewatchTask, bind=True, name=vocabulary.DRAIN_INVALIDATIONS)
 def drain_invalidations(
     self: ChargewatchTask, limit: int = 10_000, slot: int | None = None
 ) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def drain_invalidations(
         return {"chargers": chargers, "deleted": deleted}
 
 
-@app.task(base=ChargewatchTask, bind=True, name=v.PURGE)
+@app.task(base=ChargewatchTask, bind=True, name=vocabulary.PURGE)
 def purge_superseded_versions(
     self: ChargewatchTask, steps: int = 20, count: int = 1000, slot: int | None = None
 ) -> dict[str, Any]:
@@ -110,33 +111,18 @@ def refresh_type(runtime: Runtime, kind: str) -> int:
     by_tenant: dict[str | None, list[ChargerMetrics]] = {}
     for telemetry, tenant in stored_telemetry(runtime, candidates):
         by_tenant.setdefault(tenant, []).append(telemetry)
-    return sum(refresh_group(runtime, kind, group, t) for t, group in by_tenant.items())
-
-
-def refresh_group(
-    runtime: Runtime, kind: str, metrics: list[ChargerMetrics], tenant_id: str | None
-) -> int:
-    ids = [m.charger_id for m in metrics]
-    prints = {m.charger_id: fingerprint(m) for m in metrics}
-    source_kind = v.PREDICTION_TYPES[kind].derived_from
-    sources = None
-    if source_kind is not None:
-        sources = runtime.cache.fleet.get_many(
-            source_kind, ids, tenant_id=tenant_id, fingerprints=list(prints.values()), internal=True
-        )
-    predictions = runtime.predictor.predict(kind, metrics, utcnow(), sources)
-    return runtime.cache.fleet.write_many(
-        kind,
-        {p["charger_id"]: p for p in predictions},
-        tenant_id=tenant_id,
-        fingerprints=prints,
+    return sum(
+        compute_and_store(runtime, kind, group, tenant_id=tenant).stored
+        for tenant, group in by_tenant.items()
     )
 
 
-@app.task(base=ChargewatchTask, bind=True, name=v.REFRESH_AHEAD)
+@app.task(base=ChargewatchTask, bind=True, name=vocabulary.REFRESH_AHEAD)
 def refresh_ahead(self: ChargewatchTask, slot: int | None = None) -> dict[str, Any]:
     """Keep frequently requested chargers hitting: refresh shortly before expiry."""
     with claimed(self, "refresh-ahead", "beat_refresh_interval", slot) as mine:
         if not mine:
             return SKIPPED
-        return {"refreshed": {kind: refresh_type(self.runtime, kind) for kind in v.TYPE_NAMES}}
+        return {
+            "refreshed": {kind: refresh_type(self.runtime, kind) for kind in vocabulary.TYPE_NAMES}
+        }

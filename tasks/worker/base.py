@@ -10,9 +10,8 @@ from celery import Task
 
 from models.errors import ModelNotFound
 
-from .celery import runtime_of
-from .errors import EXPECTED_ERRORS, INPUT_ERRORS, PoisonMessage
-from .log_format import task_context
+from ..errors import EXPECTED_ERRORS, INPUT_ERRORS, PoisonMessage
+from ..observe.log_format import task_context
 from .runtime import Runtime
 
 logger = logging.getLogger("tasks")
@@ -33,7 +32,7 @@ class ChargewatchTask(Task):
 
     @property
     def runtime(self) -> Runtime:
-        return runtime_of(self.app)
+        return Runtime.of(self.app)
 
     @property
     def max_retries(self) -> int:  # type: ignore[override]

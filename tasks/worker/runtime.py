@@ -10,21 +10,17 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
+from celery import Celery
+
 from cachepolicy import SyncCacheService
-from cachepolicy.core import Validator
 from models import Predictor
-from models.schema import PREDICTION_SCHEMAS
 
-from .claims import JobClaims
-from .dead_letters import DeadLetters
-from .deliveries import DeliveryCounter
-from .progress import FleetProgress
-from .settings import AppSettings
-
-# Fields every stored prediction must carry; checked on each hit (cheap: no full validation).
-REQUIRED_FIELDS = {
-    kind: frozenset(schema.model_fields) for kind, schema in PREDICTION_SCHEMAS.items()
-}
+from ..hit_rule import hit_checks
+from ..settings import AppSettings
+from ..state.claims import JobClaims
+from ..state.dead_letters import DeadLetters
+from ..state.deliveries import DeliveryCounter
+from ..state.progress import FleetProgress
 
 
 class Runtime:
@@ -34,6 +30,15 @@ class Runtime:
         self.settings = settings
         self._lock = threading.Lock()
         self._predictor: Predictor | None = None
+
+    @classmethod
+    def of(cls, app: Celery) -> Runtime:
+        """The process's Runtime for this app, created on first use."""
+        runtime: Runtime | None = getattr(app, "_chargewatch_runtime", None)
+        if runtime is None:
+            runtime = cls(app.conf.chargewatch_settings)
+            app._chargewatch_runtime = runtime  # type: ignore[attr-defined]
+        return runtime
 
     @property
     def predictor(self) -> Predictor:
@@ -48,7 +53,9 @@ class Runtime:
 
     @cached_property
     def cache(self) -> SyncCacheService:
-        return SyncCacheService(self.settings, validators=self._validators())
+        # A hit must have been made by the model this process serves (tasks.hit_rule).
+        checks = hit_checks(lambda kind: (self.predictor.versions[kind],))
+        return SyncCacheService(self.settings, validators=checks)
 
     @cached_property
     def claims(self) -> JobClaims:
@@ -65,22 +72,6 @@ class Runtime:
     @cached_property
     def progress(self) -> FleetProgress:
         return FleetProgress(self.cache.executor)
-
-    def _validators(self) -> dict[str, Validator]:
-        """A cached prediction is usable only if complete and made by the loaded model version."""
-
-        def make(kind: str) -> Validator:
-            required = REQUIRED_FIELDS[kind]
-
-            def valid(value: dict[str, object]) -> bool:
-                return (
-                    value.get("model_version") == self.predictor.versions[kind]
-                    and required <= value.keys()
-                )
-
-            return valid
-
-        return {kind: make(kind) for kind in REQUIRED_FIELDS}
 
     def close(self) -> None:
         if "cache" in self.__dict__:

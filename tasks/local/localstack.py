@@ -11,9 +11,10 @@ from celery import Celery
 
 from cachepolicy.embedded import RedisProcess
 
-from .config import make_app
+from ..config import make_app
+from ..sending import send
+from ..settings import AppSettings
 from .launcher import ManagedProcess, wait_for_workers, worker
-from .settings import AppSettings
 
 FAST_FEEDBACK = {
     "redis_socket_timeout": 0.5,
@@ -86,7 +87,7 @@ class LocalStack:
         return redis.Redis(host=self.cache_server.host, port=self.cache_server.port)
 
     def call(self, name: str, *args: Any, timeout: float = 30, **kwargs: Any) -> Any:
-        return self.app.send_task(name, args=list(args), kwargs=kwargs).get(timeout=timeout)
+        return send(self.app, name, *args, **kwargs).get(timeout=timeout)
 
     def close(self) -> None:
         for proc in list(self.workers):

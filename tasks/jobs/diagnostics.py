@@ -5,16 +5,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import vocabulary as v
+import vocabulary
 
-from .base import ChargewatchTask
-from .celery import app
-from .errors import InvalidArguments
+from ..celery import app
+from ..errors import InvalidArguments
+from ..worker.base import ChargewatchTask
 
 MAX_DELAY = 30.0
 
 
-@app.task(base=ChargewatchTask, name=v.ECHO)
+@app.task(base=ChargewatchTask, name=vocabulary.ECHO)
 def echo(value: Any = None, delay: float = 0.0) -> Any:
     """Return `value`, after `delay` seconds (at most 30): round-trip cost without any work."""
     if not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY:

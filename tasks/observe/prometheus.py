@@ -21,10 +21,10 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-import vocabulary as v
+import vocabulary
 from cachepolicy import SyncCacheService
 from cachepolicy.instructions import command, first_reply
-from cachepolicy.keys import PROCESSES_KEY, STATS_KEY
+from cachepolicy.keys import PROCESSES_KEY, STATS_KEY, stats_field
 from cachepolicy.metrics import (
     BREAKER_TRIPS,
     HITS,
@@ -39,9 +39,9 @@ from cachepolicy.metrics import (
     merge,
 )
 
-from .dead_letters import DeadLetters
-from .heartbeats import Heartbeats
-from .settings import AppSettings
+from ..settings import AppSettings
+from ..state.dead_letters import DeadLetters
+from ..state.heartbeats import Heartbeats
 
 RESULTS = {
     HITS: "hit",
@@ -78,7 +78,7 @@ class ChargewatchCollector(Collector):
         trips = CounterMetricFamily(
             "chargewatch_breaker_trips", "Times a process's circuit breaker opened, fleet-wide"
         )
-        trips.add_metric([], stats.get(f"{OTHER}:{BREAKER_TRIPS}", 0))
+        trips.add_metric([], stats.get(stats_field(OTHER, BREAKER_TRIPS), 0))
         yield trips
         yield self._breakers()
         yield from self._workers()
@@ -100,10 +100,10 @@ class ChargewatchCollector(Collector):
         writes = CounterMetricFamily(
             "chargewatch_cache_write_errors", "Writes Redis refused or missed", labels=["type"]
         )
-        for kind in v.TYPE_NAMES:
+        for kind in vocabulary.TYPE_NAMES:
             for counter, result in RESULTS.items():
-                requests.add_metric([kind, result], stats.get(f"{kind}:{counter}", 0))
-            writes.add_metric([kind], stats.get(f"{kind}:{WRITE_ERRORS}", 0))
+                requests.add_metric([kind, result], stats.get(stats_field(kind, counter), 0))
+            writes.add_metric([kind], stats.get(stats_field(kind, WRITE_ERRORS), 0))
         yield requests
         yield writes
 
@@ -113,7 +113,7 @@ class ChargewatchCollector(Collector):
             "Time to serve a prediction, by type and source (cache or model), fleet-wide",
             labels=["type", "source"],
         )
-        for kind in v.TYPE_NAMES:
+        for kind in vocabulary.TYPE_NAMES:
             for source in SOURCES:
                 counts = [
                     stats.get(latency_field(kind, source, i), 0)
@@ -168,7 +168,7 @@ class ChargewatchCollector(Collector):
         try:
             if self._broker is None:
                 self._broker = Connection(self.settings.celery_broker_url, connect_timeout=2)
-            return {queue: self._length(self._broker, queue) for queue in v.QUEUES}
+            return {queue: self._length(self._broker, queue) for queue in vocabulary.QUEUES}
         except Exception:  # the broker is down or restarting: no series this scrape
             self._close_broker()
             return {}

@@ -1,5 +1,5 @@
-"""The worker bootstep: heartbeats into Redis (tasks.heartbeats), and fleet-wide cache counters
-for `celery inspect stats` and Flower's worker page.
+"""The worker bootstep: heartbeats into Redis (tasks.state.heartbeats), and fleet-wide cache
+counters for `celery inspect stats` and Flower's worker page.
 
 It runs in the worker's main process, where no task runs: the heartbeat thread names the model
 versions in MODEL_DIR (read from the cards; the pool's children load those artifacts), and the
@@ -16,7 +16,7 @@ from celery import bootsteps
 from cachepolicy import SyncCacheService
 from models.cards import deployed_versions
 
-from .heartbeats import Heartbeat, Heartbeats
+from ..state.heartbeats import Heartbeat, Heartbeats
 
 SHOWN = ("status", "hits", "misses", "errors", "stale", "refreshed", "hit_rate", "version")
 PREFIX = "chargewatch_cache_fleet_"

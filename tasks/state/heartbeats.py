@@ -81,11 +81,17 @@ class Heartbeats:
 
     def model_versions(self) -> dict[str, set[str]]:
         """Per prediction type, the model versions live workers serve."""
-        versions: dict[str, set[str]] = {}
-        for beat in self.live():
+        return served_versions(self.all(), self._clock())
+
+
+def served_versions(beats: list[Heartbeat], now: float) -> dict[str, set[str]]:
+    """Per prediction type, the model versions the live ones among `beats` serve."""
+    versions: dict[str, set[str]] = {}
+    for beat in beats:
+        if beat.alive(now):
             for kind, version in beat.models.items():
                 versions.setdefault(kind, set()).add(version)
-        return versions
+    return versions
 
 
 def describe(beat: Heartbeat, now: float) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Dead letters: tasks that failed for good (retries exhausted, time limit, an unexpected error)
 and messages refused as poison, kept in a bounded Redis stream for an operator to read, requeue
-or purge. Input errors are not dead letters: they are the caller's.
+(through the client: `PredictionClient.requeue_dead_letter`) or purge. Input errors are not
+dead letters: they are the caller's.
 
 Each entry holds the task's name, id, arguments (secret-looking keyword arguments masked; very
 large arguments, such as a fleet chunk, replaced by their size), the error and the time.
@@ -14,14 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
-from celery import Celery
 
-import vocabulary as v
 from cachepolicy.executor import SyncExecutor
 from cachepolicy.instructions import FAILED, command, first_reply
 from cachepolicy.keys import DEAD_LETTERS_KEY, STATS_TTL_SECONDS
 
-from .errors import InvalidArguments
+from ..errors import InvalidArguments
 
 MAX_ENTRIES: Final = 10_000
 MAX_ARGUMENT_BYTES: Final = 64 * 1024
@@ -136,20 +135,3 @@ class DeadLetters:
     def count(self) -> int:
         found = first_reply(self._executor.send("get", command("xlen", DEAD_LETTERS_KEY)))
         return int(found or 0)
-
-
-def requeue(letters: DeadLetters, app: Celery, entry_id: str) -> str:
-    """Send a dead letter's task again (by name, to its queue) and drop the entry; the new
-    task id."""
-    letter = letters.get(entry_id)
-    if letter is None:
-        raise InvalidArguments(f"no dead letter {entry_id}")
-    if letter.args is None or letter.kwargs is None:
-        raise InvalidArguments(
-            f"dead letter {entry_id} kept no arguments (too large): not requeueable"
-        )
-    result = app.send_task(
-        letter.task, args=letter.args, kwargs=letter.kwargs, queue=v.queue_of(letter.task)
-    )
-    letters.remove(entry_id)
-    return str(result.id)
