@@ -49,7 +49,7 @@ class Enqueued(BaseModel):
     status_url: str
 
 
-def enqueued(request: Request, result: AsyncResult) -> Enqueued:
+def enqueued(request: Request, result: AsyncResult[Any]) -> Enqueued:
     request.app.state.sent.remember(result.id)
     return Enqueued(task_id=result.id, status_url=f"/api/v1/tasks/{result.id}")
 

@@ -12,12 +12,13 @@ from bench.common import Figure, p50, percentile, sample
 from bench.hit_figures import VALUE, settings_for
 from cachepolicy import SyncCacheService
 from cachepolicy.embedded import RedisProcess
+from cachepolicy.keys import charger_pattern
 from vocabulary import TYPE_NAMES
 
 
 def scan_invalidate(client: redis.Redis, charger_id: str) -> int:
-    """The seed's way (SCAN MATCH then DEL): its cost grows with the keyspace."""
-    found = list(client.scan_iter(match=f"prediction:*:*:{charger_id}", count=1000))
+    """The seed service's way (SCAN MATCH then DEL): its cost grows with the keyspace."""
+    found = list(client.scan_iter(match=charger_pattern(charger_id), count=1000))
     return client.delete(*found) if found else 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-import vocabulary as v
+import vocabulary
 from api.app import create_api
 from bench.common import Figure, percentile, sample
 from models.simulator import fleet_telemetry
@@ -22,7 +22,9 @@ def ready_latency(stack: LocalStack, chargers: int, n: int) -> list[Figure]:
             assert response.status_code == 200, response.text
 
         idle = sample(probe, n, warmup=20)
-        job = stack.app.send_task(v.PREDICT_FLEET, args=["failure", fleet_telemetry(chargers)])
+        job = stack.app.send_task(
+            vocabulary.PREDICT_FLEET, args=["failure", fleet_telemetry(chargers)]
+        )
         busy: list[float] = []
         while not job.ready():
             busy.extend(sample(probe, 10, warmup=0))

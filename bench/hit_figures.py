@@ -13,11 +13,11 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-import vocabulary as v
+import vocabulary
 from bench.common import Figure, interleaved, p50, percentile
 from cachepolicy import CacheService, CacheSettings, SyncCacheService
 from cachepolicy.embedded import RedisProcess
-from cachepolicy.keys import prediction_key
+from cachepolicy.keys import charger_pattern, prediction_key
 from models.simulator import fleet_telemetry
 from tasks.client import PredictionClient
 from tasks.local.localstack import LocalStack
@@ -85,10 +85,10 @@ async def _async_hit(server: RedisProcess, n: int) -> list[Figure]:
 def client_hit(stack: LocalStack, n: int) -> list[Figure]:
     """Figure 19: a hit through PredictionClient vs raw GET + json.loads, and vs the task."""
     hot = fleet_telemetry(1, seed=19)[0]
-    task = v.PREDICTION_TYPES["failure"].task
+    task = vocabulary.PREDICTION_TYPES["failure"].task
     stack.call(task, hot["charger_id"], hot)
     raw = stack.raw_cache()
-    key = next(iter(raw.scan_iter(match=f"prediction:failure:*:{hot['charger_id']}")))
+    key = next(iter(raw.scan_iter(match=charger_pattern(hot["charger_id"], "failure"))))
     with PredictionClient(stack.settings, app=stack.app) as client:
         assert client.predict("failure", hot["charger_id"])["served_from_cache"]
         samples = interleaved(

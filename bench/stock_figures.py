@@ -11,7 +11,7 @@ from typing import Any
 
 from celery import Celery
 
-import vocabulary as v
+import vocabulary
 from bench import stock_app
 from bench.common import Figure, interleaved, p50, percentile
 from models.simulator import fleet_telemetry
@@ -81,14 +81,14 @@ def against_stock(stack: LocalStack, n: int) -> list[Figure]:
     """Figures 15 (tasks.echo) and 16 (a cache-hit task) against the stock no-op, then 17:
     each group of our settings on a second stock worker, against the stock no-op again."""
     hot = fleet_telemetry(1, seed=15)[0]
-    failure_task = v.PREDICTION_TYPES["failure"].task
+    failure_task = vocabulary.PREDICTION_TYPES["failure"].task
     stack.call(failure_task, hot["charger_id"], hot)
     with stock_worker(stack, 0, {}) as stock_client:
         stock_noop = _noop(stock_client)
         samples = interleaved(
             {
                 "stock.noop": stock_noop,
-                v.ECHO: lambda: stack.call(v.ECHO, 1),
+                vocabulary.ECHO: lambda: stack.call(vocabulary.ECHO, 1),
                 "cache-hit task": lambda: stack.call(failure_task, hot["charger_id"]),
             },
             n,
@@ -103,7 +103,7 @@ def against_stock(stack: LocalStack, n: int) -> list[Figure]:
 
 def _ours_against_stock(samples: dict[str, list[float]]) -> list[Figure]:
     stock = p50(samples["stock.noop"])
-    echo, hit = p50(samples[v.ECHO]), p50(samples["cache-hit task"])
+    echo, hit = p50(samples[vocabulary.ECHO]), p50(samples["cache-hit task"])
     baseline = "stock.noop (stock Celery worker, Celery's defaults)"
     return [
         Figure(

@@ -8,14 +8,15 @@ from typing import Any
 
 import redis
 
-import vocabulary as v
+import vocabulary
 from bench.common import Figure, interleaved, p50, percentile, rate
+from cachepolicy.keys import prediction_key, type_pattern
 from models.simulator import fleet_telemetry
 from tasks.client import submit_fleet
 from tasks.local.localstack import LocalStack
 
-TYPES = v.TYPE_NAMES
-FAILURE_TASK = v.PREDICTION_TYPES["failure"].task
+TYPES = vocabulary.TYPE_NAMES
+FAILURE_TASK = vocabulary.PREDICTION_TYPES["failure"].task
 
 
 def round_trips(stack: LocalStack, n: int) -> list[Figure]:
@@ -31,7 +32,7 @@ def round_trips(stack: LocalStack, n: int) -> list[Figure]:
 
     samples = interleaved(
         {
-            "no-op task": lambda: stack.call(v.ECHO, 1),
+            "no-op task": lambda: stack.call(vocabulary.ECHO, 1),
             "cache-hit task": lambda: stack.call(FAILURE_TASK, hot["charger_id"]),
         },
         n,
@@ -83,7 +84,7 @@ def fleet_throughput(stack: LocalStack, chargers: int, per_task_sample: int) -> 
     cold_rate = _fleet_rate(stack, fleet, cold=True)
     warm_rate = _fleet_rate(stack, fleet, cold=False)
     started = time.perf_counter()
-    one_message = stack.call(v.PREDICT_FLEET, "failure", fleet, timeout=900)
+    one_message = stack.call(vocabulary.PREDICT_FLEET, "failure", fleet, timeout=900)
     one_message_rate = rate(one_message["hits"], time.perf_counter() - started)
     single = fleet_telemetry(per_task_sample, seed=5)
     started = time.perf_counter()
@@ -175,7 +176,7 @@ def _fleet_rate(stack: LocalStack, fleet: list[dict], *, cold: bool) -> float:
 
 
 def _sample_value(raw: redis.Redis) -> bytes:
-    key = next(raw.scan_iter(match="prediction:failure:*", count=100))
+    key = next(raw.scan_iter(match=type_pattern("failure"), count=100))
     return raw.get(key)
 
 
@@ -234,7 +235,7 @@ def isolation(stack: LocalStack, chargers: int, n: int) -> Figure:
     fleet = fleet_telemetry(chargers, seed=9)
     stack.raw_cache().flushdb()
     stack.call(FAILURE_TASK, hot["charger_id"], hot)
-    job = stack.app.send_task(v.PREDICT_FLEET, args=["failure", fleet])
+    job = stack.app.send_task(vocabulary.PREDICT_FLEET, args=["failure", fleet])
     busy: list[float] = []
     while not job.ready() and len(busy) < n:
         busy.append(_timed(lambda: stack.call(FAILURE_TASK, hot["charger_id"])))
@@ -265,16 +266,18 @@ def memory(stack: LocalStack, chargers: int) -> Figure:
     per_type = {}
     for kind, task in zip(
         TYPES,
-        tuple(kind.task for kind in v.PREDICTION_TYPES.values()),
+        tuple(kind.task for kind in vocabulary.PREDICTION_TYPES.values()),
         strict=True,
     ):
         stack.call(task, sample["charger_id"], sample)
         per_type[kind] = int(
-            raw.memory_usage(f"prediction:{kind}:v1:{sample['charger_id']}", samples=0)
+            raw.memory_usage(
+                prediction_key(kind, stack.settings.cache_version, sample["charger_id"]), samples=0
+            )
         )
     raw.flushdb()
     before = raw.info("memory")["used_memory"]
-    stack.call(v.PREDICT_FLEET, "failure", fleet_telemetry(chargers, seed=11), timeout=900)
+    stack.call(vocabulary.PREDICT_FLEET, "failure", fleet_telemetry(chargers, seed=11), timeout=900)
     fleet_bytes = raw.info("memory")["used_memory"] - before
     return Figure(
         10,

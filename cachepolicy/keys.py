@@ -180,6 +180,18 @@ def version_pattern(version: str) -> str:
     return f"{PREDICTION_PREFIX}:*:{validate_version(version)}:*"
 
 
+def charger_pattern(charger_id: str, prediction_type: str = "*") -> str:
+    """SCAN MATCH pattern of one (untenanted) charger's prediction keys, every version, of one
+    type or of all ("*"): what a SCAN-based invalidation looks for."""
+    kind = "*" if prediction_type == "*" else validate_type(prediction_type)
+    return f"{PREDICTION_PREFIX}:{kind}:*:{validate_charger_id(charger_id)}"
+
+
+def type_pattern(prediction_type: str) -> str:
+    """SCAN MATCH pattern of one type's prediction keys, every version and charger."""
+    return f"{PREDICTION_PREFIX}:{validate_type(prediction_type)}:*"
+
+
 def tenant_pattern(tenant_id: str) -> str:
     """SCAN MATCH pattern of one tenant's prediction keys, every type and version."""
     return f"{PREDICTION_PREFIX}:*:*:{validate_tenant_id(tenant_id)}:*"

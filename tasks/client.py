@@ -40,9 +40,10 @@ from .settings import AppSettings
 from .state.dead_letters import DeadLetters
 from .state.heartbeats import Heartbeats
 from .state.progress import FleetProgress
+from .wire import Document, Unchecked
 
 MODEL_VERSIONS_TTL = 2.0
-Prediction = dict[str, Any]
+Prediction = Document
 Progress = Callable[[dict[str, int]], None]
 
 
@@ -52,13 +53,13 @@ class Request:
 
     prediction_type: str
     charger_id: str
-    metrics: Any
+    metrics: Unchecked
     tenant_id: str | None
     fingerprint: str | None
 
     @classmethod
     def of(
-        cls, prediction_type: str, charger_id: str, metrics: Any, tenant_id: str | None
+        cls, prediction_type: str, charger_id: str, metrics: Unchecked, tenant_id: str | None
     ) -> Request:
         validate_type(prediction_type)
         scoped_id(charger_id, tenant_id)
@@ -71,7 +72,7 @@ class Request:
     def task(self) -> str:
         return vocabulary.PREDICTION_TYPES[self.prediction_type].task
 
-    def send(self, app: Celery) -> AsyncResult:
+    def send(self, app: Celery) -> AsyncResult[Any]:
         return send(app, self.task, self.charger_id, self.metrics, tenant_id=self.tenant_id)
 
 
@@ -199,7 +200,7 @@ class PredictionClient(ClientCore):
         self,
         prediction_type: str,
         charger_id: str,
-        metrics: Any = None,
+        metrics: Unchecked = None,
         *,
         tenant_id: str | None = None,
         timeout: float = 30.0,
@@ -219,10 +220,10 @@ class PredictionClient(ClientCore):
         self,
         prediction_type: str,
         charger_id: str,
-        metrics: Any = None,
+        metrics: Unchecked = None,
         *,
         tenant_id: str | None = None,
-    ) -> tuple[Prediction | None, AsyncResult | None]:
+    ) -> tuple[Prediction | None, AsyncResult[Any] | None]:
         """(the cached prediction, None) on a hit, else (None, the sent task's result): for
         callers that answer a miss later (the API's 202)."""
         request = Request.of(prediction_type, charger_id, metrics, tenant_id)
@@ -273,7 +274,7 @@ class AsyncPredictionClient(ClientCore):
         self,
         prediction_type: str,
         charger_id: str,
-        metrics: Any = None,
+        metrics: Unchecked = None,
         *,
         tenant_id: str | None = None,
         timeout: float = 30.0,
@@ -292,10 +293,10 @@ class AsyncPredictionClient(ClientCore):
         self,
         prediction_type: str,
         charger_id: str,
-        metrics: Any = None,
+        metrics: Unchecked = None,
         *,
         tenant_id: str | None = None,
-    ) -> tuple[Prediction | None, AsyncResult | None]:
+    ) -> tuple[Prediction | None, AsyncResult[Any] | None]:
         """As PredictionClient.lookup_or_send, awaited."""
         request = Request.of(prediction_type, charger_id, metrics, tenant_id)
         hit = await self.cache.executor.run(lookup(self._ops, request))
@@ -333,7 +334,7 @@ def submit_fleet(
     telemetry: Sequence[Any],
     chunk_size: int,
     tenant_id: str | None = None,
-) -> tuple[str, AsyncResult]:
+) -> tuple[str, AsyncResult[Any]]:
     """Fan a large fleet out in chunks from the client: the telemetry crosses the broker once
     (`tasks.predict_fleet` does the same split in a worker, after receiving it whole).
 

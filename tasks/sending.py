@@ -31,7 +31,7 @@ register(
 
 def send(
     app: Celery, task: str, /, *args: Any, tenant_id: str | None = None, **kwargs: Any
-) -> AsyncResult:
+) -> AsyncResult[Any]:
     """Send `task` by name with JSON arguments to its queue; `tenant_id` only when given (the
     tasks' default is no tenant)."""
     if tenant_id is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
-from typing import Any
 
 import vocabulary
 from cachepolicy.keys import split_scoped_id
@@ -15,6 +14,7 @@ from models import InvalidTelemetry, parse_metrics
 from models.schema import ChargerMetrics
 
 from ..celery import app
+from ..wire import Document
 from ..worker.base import ChargewatchTask
 from ..worker.runtime import Runtime
 from .compute import compute_and_store
@@ -36,7 +36,7 @@ def claimed(
 @app.task(base=ChargewatchTask, bind=True, name=vocabulary.DRAIN_INVALIDATIONS)
 def drain_invalidations(
     self: ChargewatchTask, limit: int = 10_000, slot: int | None = None
-) -> dict[str, Any]:
+) -> Document:
     """Invalidate, in one pipeline, the chargers queued since the last run."""
     with claimed(self, "drain-invalidations", "beat_invalidation_interval", slot) as mine:
         if not mine:
@@ -48,7 +48,7 @@ def drain_invalidations(
 @app.task(base=ChargewatchTask, bind=True, name=vocabulary.PURGE)
 def purge_superseded_versions(
     self: ChargewatchTask, steps: int = 20, count: int = 1000, slot: int | None = None
-) -> dict[str, Any]:
+) -> Document:
     """Delete keys of old cache versions and of tenants queued for deletion, a bounded SCAN
     step at a time (never blocks Redis)."""
     with claimed(self, "purge", "beat_purge_interval", slot) as mine:
@@ -67,7 +67,7 @@ def purge_superseded_versions(
         }
 
 
-def repeat(step: Callable[[], tuple[int, bool]], steps: int) -> dict[str, Any]:
+def repeat(step: Callable[[], tuple[int, bool]], steps: int) -> Document:
     """Up to `steps` bounded purge steps, until one says it finished."""
     deleted, finished = 0, False
     for _ in range(steps):
@@ -118,7 +118,7 @@ def refresh_type(runtime: Runtime, kind: str) -> int:
 
 
 @app.task(base=ChargewatchTask, bind=True, name=vocabulary.REFRESH_AHEAD)
-def refresh_ahead(self: ChargewatchTask, slot: int | None = None) -> dict[str, Any]:
+def refresh_ahead(self: ChargewatchTask, slot: int | None = None) -> Document:
     """Keep frequently requested chargers hitting: refresh shortly before expiry."""
     with claimed(self, "refresh-ahead", "beat_refresh_interval", slot) as mine:
         if not mine:

@@ -17,9 +17,10 @@ import vocabulary
 from models import ChargerMetrics, fingerprint
 from models.schema import utcnow
 
+from ..wire import Document
 from ..worker.runtime import Runtime
 
-Prediction = dict[str, Any]
+Prediction = Document
 
 
 class Stored(NamedTuple):

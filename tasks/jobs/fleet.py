@@ -17,6 +17,7 @@ from models.schema import parse_many
 from ..celery import app
 from ..errors import InvalidArguments
 from ..sending import fleet_chord
+from ..wire import Document, Unchecked
 from ..worker.base import ChargewatchTask
 from ..worker.runtime import Runtime
 from .compute import compute_and_store
@@ -31,7 +32,7 @@ def _charger_id_of(item: Any) -> str | None:
 
 def validate_fleet(
     telemetry: list[Any],
-) -> tuple[dict[str, tuple[ChargerMetrics, Any]], list[dict[str, Any]]]:
+) -> tuple[dict[str, tuple[ChargerMetrics, Any]], list[Document]]:
     """Valid telemetry by charger (the last one wins) and per-item errors, validated as one
     batch."""
     parsed, problems = parse_many(telemetry)
@@ -55,7 +56,7 @@ def run_chunk(
     job_id: str | None,
     worker: str = "",
     tenant_id: str | None = None,
-) -> dict[str, Any]:
+) -> Document:
     """Predictions for many chargers: cache first (entries from the same material telemetry
     only), the model for the rest, one pipelined write of predictions and telemetry."""
     valid, errors = validate_fleet(telemetry)
@@ -87,7 +88,7 @@ def run_chunk(
     }
 
 
-def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+def merge(results: list[Document]) -> Document:
     """Sum chunk results; keep at most MAX_REPORTED_ERRORS error entries."""
     merged: dict[str, Any] = {"total": 0, "hits": 0, "computed": 0, "stored": 0, "errors": []}
     workers: Counter[str] = Counter()
@@ -104,7 +105,7 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def checked(prediction_type: str, telemetry: Any, tenant_id: str | None) -> list[Any]:
+def checked(prediction_type: str, telemetry: Unchecked, tenant_id: str | None) -> list[Any]:
     validate_type(prediction_type)
     if tenant_id is not None:
         validate_tenant_id(tenant_id)
@@ -115,8 +116,8 @@ def checked(prediction_type: str, telemetry: Any, tenant_id: str | None) -> list
 
 @app.task(base=ChargewatchTask, bind=True, name=vocabulary.PREDICT_FLEET)
 def predict_fleet(
-    self: ChargewatchTask, prediction_type: str, telemetry: Any, tenant_id: str | None = None
-) -> dict[str, Any]:
+    self: ChargewatchTask, prediction_type: str, telemetry: Unchecked, tenant_id: str | None = None
+) -> Document:
     """Predictions for a whole fleet; large fleets fan out in chunks over the workers."""
     telemetry = checked(prediction_type, telemetry, tenant_id)
     job_id = self.request.id
@@ -135,11 +136,11 @@ def predict_fleet(
 def predict_fleet_chunk(
     self: ChargewatchTask,
     prediction_type: str,
-    telemetry: Any,
+    telemetry: Unchecked,
     job_id: str | None = None,
     total: int | None = None,
     tenant_id: str | None = None,
-) -> dict[str, Any]:
+) -> Document:
     """One chunk of a fleet job (`total`: the whole job's size, for progress)."""
     telemetry = checked(prediction_type, telemetry, tenant_id)
     if job_id and total:
@@ -150,6 +151,6 @@ def predict_fleet_chunk(
 
 
 @app.task(base=ChargewatchTask, name=vocabulary.FLEET_SUMMARY)
-def fleet_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+def fleet_summary(results: list[Document]) -> Document:
     """The chord callback: one result for the whole fleet."""
     return merge(results)

@@ -8,7 +8,6 @@ recomputed, overwritten and answered with `served_from_cache: false`.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from cachepolicy import Tagged
 from cachepolicy.keys import scoped_id
@@ -17,12 +16,15 @@ from vocabulary import PREDICTION_TYPES
 
 from ..celery import app
 from ..errors import NoTelemetry
+from ..wire import Document, Unchecked
 from ..worker.base import ChargewatchTask
 from ..worker.runtime import Runtime
 from .compute import fresh
 
 
-def given_metrics(charger_id: str, metrics: Any, tenant_id: str | None) -> ChargerMetrics | None:
+def given_metrics(
+    charger_id: str, metrics: Unchecked, tenant_id: str | None
+) -> ChargerMetrics | None:
     """Validate the ids, then given telemetry; None means use the stored one."""
     scoped_id(charger_id, tenant_id)  # both ids validated before anything else
     return None if metrics is None else parse_metrics(metrics, charger_id=charger_id)
@@ -36,8 +38,8 @@ def stored_metrics(runtime: Runtime, charger_id: str, tenant_id: str | None) -> 
 
 
 def predict(
-    runtime: Runtime, kind: str, charger_id: str, metrics: Any, tenant_id: str | None = None
-) -> dict[str, Any]:
+    runtime: Runtime, kind: str, charger_id: str, metrics: Unchecked, tenant_id: str | None = None
+) -> Document:
     """The cached prediction, or one computed once across workers and stored with its TTL."""
     started = time.perf_counter()
     given = given_metrics(charger_id, metrics, tenant_id)
@@ -64,23 +66,23 @@ def predict(
 
 @app.task(base=ChargewatchTask, bind=True, name=PREDICTION_TYPES["failure"].task)
 def predict_failure(
-    self: ChargewatchTask, charger_id: str, metrics: Any = None, tenant_id: str | None = None
-) -> dict[str, Any]:
+    self: ChargewatchTask, charger_id: str, metrics: Unchecked = None, tenant_id: str | None = None
+) -> Document:
     """Probability of a failure within 30 days, from cache when fresh."""
     return predict(self.runtime, "failure", charger_id, metrics, tenant_id)
 
 
 @app.task(base=ChargewatchTask, bind=True, name=PREDICTION_TYPES["maintenance"].task)
 def schedule_maintenance(
-    self: ChargewatchTask, charger_id: str, metrics: Any = None, tenant_id: str | None = None
-) -> dict[str, Any]:
+    self: ChargewatchTask, charger_id: str, metrics: Unchecked = None, tenant_id: str | None = None
+) -> Document:
     """Maintenance plan derived from the failure prediction."""
     return predict(self.runtime, "maintenance", charger_id, metrics, tenant_id)
 
 
 @app.task(base=ChargewatchTask, bind=True, name=PREDICTION_TYPES["anomaly"].task)
 def detect_anomaly(
-    self: ChargewatchTask, charger_id: str, metrics: Any = None, tenant_id: str | None = None
-) -> dict[str, Any]:
+    self: ChargewatchTask, charger_id: str, metrics: Unchecked = None, tenant_id: str | None = None
+) -> Document:
     """Anomaly score and type against normal behaviour."""
     return predict(self.runtime, "anomaly", charger_id, metrics, tenant_id)

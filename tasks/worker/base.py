@@ -17,7 +17,7 @@ from .runtime import Runtime
 logger = logging.getLogger("tasks")
 
 
-class ChargewatchTask(Task):
+class ChargewatchTask(Task[Any, Any]):  # arguments and results: JSON of each task's own
     """Thin tasks inherit this: their bodies only call into cachepolicy and models."""
 
     acks_late = True
@@ -36,7 +36,7 @@ class ChargewatchTask(Task):
 
     @property
     def max_retries(self) -> int:  # type: ignore[override]
-        return self.app.conf.chargewatch_settings.task_max_retries
+        return int(self.app.conf.chargewatch_settings.task_max_retries)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with task_context(self.name, self.request.id, args, kwargs):

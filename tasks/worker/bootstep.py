@@ -9,6 +9,7 @@ counters come from the Redis hash every process flushes into.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from celery import bootsteps
@@ -54,7 +55,7 @@ class WorkerStep(bootsteps.StartStopStep):
         self._stop.clear()
         self._thread = threading.Thread(target=run, name="worker-heartbeat", daemon=True)
         self._thread.start()
-        self._forget = lambda: heartbeats.forget(name)
+        self._forget: Callable[[], None] = lambda: heartbeats.forget(name)
 
     def stop(self, parent: Any) -> None:
         self._stop.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from importlib.metadata import version
 
 import pytest
 import redis
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_api
 from models.simulator import fleet_telemetry
-from tests.stack import Stack
+from tests.stack import Stack, wait_until
 from vocabulary import QUEUES
 
 TELEMETRY = fleet_telemetry(3, seed=61)
@@ -122,6 +123,36 @@ def test_bad_input_is_refused_before_anything_is_enqueued(
     assert response.status_code == 422, response.text
     assert response.json()["detail"]  # names what is wrong
     assert {q: broker.llen(q) for q in QUEUES} == before
+
+
+def test_a_prediction_that_could_only_fail_is_409_at_once(
+    stack: Stack, client: TestClient, clean_cache: Callable
+) -> None:
+    """No metrics and no telemetry stored: refused now, never a 202 that fails at the poll."""
+    broker = redis.Redis.from_url(stack.settings.celery_broker_url)
+    before = {q: broker.llen(q) for q in QUEUES}
+    response = client.post("/api/v1/predictions/failure", json={"charger_id": "CHG_UNSEEN"})
+    assert response.status_code == 409, response.text
+    assert "no telemetry stored for charger 'CHG_UNSEEN'" in response.json()["detail"]
+    assert {q: broker.llen(q) for q in QUEUES} == before
+    # Once telemetry is stored, the same request is served.
+    charger = {**TELEMETRY[2], "charger_id": "CHG_UNSEEN"}
+    client.post(
+        "/api/v1/predictions/failure", json={"charger_id": "CHG_UNSEEN", "metrics": charger}
+    )
+    stored = wait_until(
+        lambda: (
+            client.post(
+                "/api/v1/predictions/failure", json={"charger_id": "CHG_UNSEEN"}
+            ).status_code
+            == 200
+        )
+    )
+    assert stored
+
+
+def test_the_api_version_is_the_package_version(client: TestClient) -> None:
+    assert client.get("/openapi.json").json()["info"]["version"] == version("chargewatch")
 
 
 def test_api_key_guards_everything_but_health(keyed: TestClient) -> None:

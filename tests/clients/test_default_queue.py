@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from celery import Celery
 
-import vocabulary as v
+import vocabulary
 from models.scenarios import ac, dc
 from tests.stack import Stack
 
@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 CHARGER = ac(22.0, charger_id="CHG_BYNAME")
 CALLS = [
     {"name": kind.task, "args": [CHARGER["charger_id"], CHARGER]}
-    for kind in v.PREDICTION_TYPES.values()
+    for kind in vocabulary.PREDICTION_TYPES.values()
 ]
 CALLS += [
-    {"name": kind.task, "args": [CHARGER["charger_id"]]} for kind in v.PREDICTION_TYPES.values()
+    {"name": kind.task, "args": [CHARGER["charger_id"]]}
+    for kind in vocabulary.PREDICTION_TYPES.values()
 ]
-BAD = {"name": v.PREDICTION_TYPES["failure"].task, "args": ["CHG*ALL", None]}
+BAD = {"name": vocabulary.PREDICTION_TYPES["failure"].task, "args": ["CHG*ALL", None]}
 
 
 def expect_served(outcomes: list[dict[str, Any]]) -> None:
@@ -44,7 +45,7 @@ def test_a_bare_celery_client_naming_no_queue(stack: Stack, clean_cache: Callabl
     bare = Celery(
         broker=stack.settings.celery_broker_url, backend=stack.settings.celery_result_backend
     )
-    assert bare.conf.task_default_queue == v.DEFAULT_QUEUE  # where such a client publishes
+    assert bare.conf.task_default_queue == vocabulary.DEFAULT_QUEUE  # where such a client publishes
     try:
         outcomes = []
         for call in [*CALLS, BAD]:
@@ -90,4 +91,4 @@ def test_the_javascript_client_celery_node(
 def test_interactive_workers_consume_the_default_queue(path: str) -> None:
     text = (ROOT / path).read_text()
     queues = re.search(r"worker -Q (\S+) .*-n interactive@", text)
-    assert queues is not None and v.DEFAULT_QUEUE in queues.group(1).split(","), path
+    assert queues is not None and vocabulary.DEFAULT_QUEUE in queues.group(1).split(","), path

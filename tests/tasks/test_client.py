@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import subprocess
 import sys
@@ -13,11 +14,19 @@ import pytest
 
 from models.scenarios import ac, charging
 from tasks.client import AsyncPredictionClient, PredictionClient
+from tasks.errors import NoTelemetry
 from tests.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARGER = charging(ac(11.0, charger_id="CHG_CLIENT"))
-HEAVY = ("sklearn", "skops", "scipy", "tasks.jobs.predictions", "tasks.celery", "tasks.jobs.fleet")
+HEAVY = (
+    "sklearn",
+    "skops",
+    "scipy",
+    "tasks.jobs.predictions",
+    "tasks.celery",
+    "tasks.worker.runtime",
+)
 
 
 def loaded_after(code: str) -> list[str]:
@@ -28,8 +37,9 @@ def loaded_after(code: str) -> list[str]:
     return json.loads(out.stdout.strip().replace("'", '"'))
 
 
-def test_importing_the_client_loads_no_models_and_no_task_modules() -> None:
+def test_importing_the_client_or_the_api_loads_no_models_and_no_worker_app() -> None:
     assert loaded_after("import tasks.client") == []
+    assert loaded_after("import api.app") == []
 
 
 def test_the_cli_starts_at_once_without_scikit_learn() -> None:
@@ -111,16 +121,38 @@ def test_fleet_through_the_client_with_progress(
     assert dones == sorted(dones)
 
 
-def test_the_async_twin(stack: Stack, clean_cache: Callable) -> None:
-    async def scenario() -> tuple[dict, dict]:
+def test_the_async_face(stack: Stack, clean_cache: Callable) -> None:
+    fleet = [{**CHARGER, "charger_id": f"CHG_A{i:04d}"} for i in range(300)]
+
+    async def scenario() -> tuple[dict, dict, dict]:
         client = AsyncPredictionClient(stack.settings)
         try:
             first = await client.predict("failure", CHARGER["charger_id"], CHARGER)
             second = await client.predict("failure", CHARGER["charger_id"], CHARGER)
+            with pytest.raises(NoTelemetry, match="CHG_NEVER"):
+                await client.predict("failure", "CHG_NEVER")
+            summary = await client.predict_fleet("anomaly", fleet, chunk_size=100)
         finally:
             await client.close()
-        return first, second
+        return first, second, summary
 
-    first, second = asyncio.run(scenario())
+    first, second, summary = asyncio.run(scenario())
     assert (first["served_from_cache"], second["served_from_cache"]) == (False, True)
     assert second["failure_probability"] == first["failure_probability"]
+    assert (summary["total"], summary["chunks"]) == (300, 3)
+
+
+def test_both_faces_offer_the_same_methods() -> None:
+    """The async client is a face of the same core: the same methods and parameters."""
+    for name in ("predict", "lookup_or_send", "predict_fleet"):
+        sync_face = inspect.signature(getattr(PredictionClient, name))
+        async_face = inspect.signature(getattr(AsyncPredictionClient, name))
+        assert sync_face.parameters.keys() == async_face.parameters.keys(), name
+        assert inspect.iscoroutinefunction(getattr(AsyncPredictionClient, name))
+
+
+def test_a_miss_that_could_only_fail_is_refused_before_the_broker(
+    offline: PredictionClient, clean_cache: Callable
+) -> None:
+    with pytest.raises(NoTelemetry, match="no telemetry stored for charger 'CHG_NEVER'"):
+        offline.predict("failure", "CHG_NEVER", timeout=2)
