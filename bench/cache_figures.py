@@ -60,7 +60,7 @@ def invalidation_at_scale(sizes: list[int]) -> Figure:
         ratio >= 100 and flat < 3,
         key="invalidate-vs-scan",
         ours_label="invalidate_all_versions (one DEL of known keys)",
-        baseline_label="SCAN MATCH + DEL (the seed's way)",
+        baseline_label="SCAN MATCH + DEL (the seed service's way)",
         notes=f"ours at largest / smallest keyspace: {flat:.2f}x",
         extra={"rows": rows},
     )

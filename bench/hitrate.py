@@ -1,9 +1,9 @@
-"""Figure 8: hit rates under a seed-matched workload, plain TTLs vs refresh-ahead.
+"""Figure 8: hit rates under the seed service's workload, plain TTLs vs refresh-ahead.
 
-Chargers request predictions as Poisson arrivals at the rates that give the seed's hit rates
-with plain TTLs (a miss opens a TTL window in which requests hit: h = lT / (1 + lT)). TTLs
-are scaled down by a constant factor so the run takes seconds; computations are reported per
-hour of unscaled time.
+Chargers request predictions as Poisson arrivals at the rates that give the seed service's
+expected hit rates with plain TTLs (a miss opens a TTL window in which requests hit:
+h = lT / (1 + lT)). TTLs are scaled down by a constant factor so the run takes seconds;
+computations are reported per hour of unscaled time.
 """
 
 from __future__ import annotations

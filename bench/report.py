@@ -85,20 +85,10 @@ def _ratio(figure: Figure) -> str:
     return "" if figure.ratio is None else f"{figure.ratio:,.2f}x"
 
 
-def markdown(figures: list[Figure], meta: dict[str, Any]) -> str:
-    mode = meta["mode"]
+def tables(figures: list[Figure], mode: str, level: str = "##") -> list[str]:
+    """The issue table and one table per group, as markdown lines."""
     lines = [
-        f"# chargewatch benchmark: {mode} run, {meta['when']}",
-        "",
-        f"Machine: {meta['machine']}. Every figure is measured next to its baseline in the"
-        " same run."
-        + (
-            " **Quick mode: smaller sizes; see the notes on misses by design.**"
-            if mode == "quick"
-            else ""
-        ),
-        "",
-        "## Issue 15: before and now",
+        f"{level} Issue 15: before and now",
         "",
         "| path | before (issue 15) | now | target | result |",
         "|---|---|---|---|---|",
@@ -118,7 +108,7 @@ def markdown(figures: list[Figure], meta: dict[str, Any]) -> str:
             continue
         lines += [
             "",
-            f"## {title}",
+            f"{level} {title}",
             "",
             "| # | figure | ours | baseline | ratio | target | result |",
             "|---|---|---|---|---|---|---|",
@@ -128,6 +118,24 @@ def markdown(figures: list[Figure], meta: dict[str, Any]) -> str:
                 f"| {f.number} | {f.name} | {_amount(f.ours, f.unit)} | "
                 f"{_amount(f.baseline, f.unit)} | {_ratio(f)} | {f.target} | {verdict(f, mode)} |"
             )
+    return lines
+
+
+def markdown(figures: list[Figure], meta: dict[str, Any]) -> str:
+    mode = meta["mode"]
+    lines = [
+        f"# chargewatch benchmark: {mode} run, {meta['when']}",
+        "",
+        f"Machine: {meta['machine']}. Every figure is measured next to its baseline in the"
+        " same run."
+        + (
+            " **Quick mode: smaller sizes; see the notes on misses by design.**"
+            if mode == "quick"
+            else ""
+        ),
+        "",
+        *tables(figures, mode),
+    ]
     notes = [f"- #{f.number} {f.name}: {f.notes}" for f in figures if f.notes]
     designed = [
         f"- #{f.number} {f.name}: {by_design(f, mode)}"
@@ -137,6 +145,35 @@ def markdown(figures: list[Figure], meta: dict[str, Any]) -> str:
     if designed:
         lines += ["", "## Misses by design in quick mode", "", *designed]
     return "\n".join([*lines, "", "## Notes", "", *notes, ""])
+
+
+# The README's figures are this block, rendered from the last full run's JSON: one source.
+README = RESULTS.parent.parent / "README.md"
+BEGIN, END = "<!-- figures: begin (python -m bench.report --readme) -->", "<!-- figures: end -->"
+
+
+def load(path: Path = RESULTS / "latest.json") -> tuple[list[Figure], dict[str, Any]]:
+    """The figures and meta of a written run."""
+    payload = json.loads(path.read_text())
+    return [Figure(**f) for f in payload["figures"]], payload["meta"]
+
+
+def readme_block(figures: list[Figure], meta: dict[str, Any]) -> str:
+    """What stands between the README's markers."""
+    head = (
+        f"The last full run ({meta['when'][:10]}, {meta['machine']}), as "
+        "[`bench/results/latest.md`](bench/results/latest.md) reports it:"
+    )
+    return "\n".join([BEGIN, head, "", *tables(figures, meta["mode"], "####"), END])
+
+
+def update_readme(readme: Path = README) -> bool:
+    """Rewrite the README's figures block from latest.json; True when it changed."""
+    text = readme.read_text()
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    updated = text[:start] + readme_block(*load()) + text[end:]
+    readme.write_text(updated)
+    return updated != text
 
 
 def _target_ratio(target: str) -> float | None:
@@ -249,4 +286,14 @@ def write(figures: list[Figure], mode: str, when: str) -> Path:
     (RESULTS / f"{stem}.json").write_text(json.dumps(payload, indent=2, default=str))
     (RESULTS / f"{stem}.md").write_text(markdown(figures, meta))
     plot(figures, RESULTS / f"{stem}.png", meta)
+    if mode == "full":
+        update_readme()
     return RESULTS / f"{stem}.md"
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--readme"]:
+        sys.exit("usage: python -m bench.report --readme  (the README's figures from latest.json)")
+    print("README updated" if update_readme() else "README already up to date")

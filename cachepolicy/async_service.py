@@ -1,4 +1,4 @@
-"""CacheService: the seed's asyncio API, driving the same operations as SyncCacheService."""
+"""CacheService: the contract's asyncio API, driving the same operations as SyncCacheService."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The state and rules of one process's cache, with no sockets: keys, TTLs, JSON, what a stored
-value is worth (hit, stale, refreshed, corrupt), counters, breaker, the seed's log lines."""
+value is worth (hit, stale, refreshed, corrupt), counters, breaker, the contract's log lines."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ class CacheCore:
     def on_read(
         self, kind: str, key: str, raw: bytes | str | None, fingerprint: str | None = None
     ) -> Value | None:
-        """Turn a GET reply into a value or a miss, counting and logging as the seed does."""
+        """Turn a GET reply into a value or a miss, counting and logging as the contract says."""
         value, outcome = (None, MISSES) if raw is None else self.judge(kind, key, raw, fingerprint)
         self.metrics.count(kind, outcome)
         logger.debug("Cache HIT: %s" if value is not None else "Cache MISS: %s", key)
@@ -120,7 +120,7 @@ class CacheCore:
 
     # -- faults ----------------------------------------------------------------------------
     def on_fault(self, call: Send, exc: BaseException) -> None:
-        """Count, log the seed's warning, and open the breaker on a transport fault."""
+        """Count, log the contract's warning, and open the breaker on a transport fault."""
         self.metrics.count(call.kind, READ_ERRORS if call.op == "get" else WRITE_ERRORS, call.n)
         reason = f"{type(exc).__name__}: {exc}"
         logger.warning("Cache %s error (non-blocking): %s", call.op, reason)
@@ -202,7 +202,7 @@ class CacheCore:
     def health(
         self, remote: Mapping[bytes, bytes] | None, *, latency_ms: float | None
     ) -> dict[str, Any]:
-        """The seed's cache health block, extended with per-type counters and breaker state."""
+        """The contract's cache health block, extended with per-type counters and breaker state."""
         counters = summarize(merge(remote or {}, self.metrics.pending()))
         if not self.settings.cache_enabled:
             status, healthy = "disabled", False

@@ -46,7 +46,7 @@ class Send(NamedTuple):
     come back in the replies. The reply is the list of replies, or FAILED. (Named tuples: one is
     built per Redis call, and they are the cheapest immutable records.)"""
 
-    op: str  # "get", "set", "invalidate", "health": names the seed's warning line
+    op: str  # "get", "set", "invalidate", "health": names the contract's warning line
     kind: str  # counter bucket: a prediction type or "other"
     commands: tuple[Command, ...]
     n: int = 1  # requests a fault counts for

@@ -3,7 +3,7 @@
 Every prediction read has exactly one outcome (READ_OUTCOMES): served (`hits`), absent
 (`misses`), made by another model or incomplete (`stale`), computed from other telemetry
 (`refreshed`), or lost to a Redis fault or a corrupt value (`read_errors`). Faults on writes are
-`write_errors`. The seed's health block folds them back into hits, misses and errors.
+`write_errors`. The contract's health block folds them back into hits, misses and errors.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class Metrics:
 
 
 def hit_rate(hits: int, misses: int) -> str:
-    """The seed's formatting: `75.0%`, `0.0%` when nothing was read."""
+    """The contract's formatting: `75.0%`, `0.0%` when nothing was read."""
     total = hits + misses
     return f"{(100.0 * hits / total) if total else 0.0:.1f}%"
 
@@ -84,8 +84,8 @@ def counters_of(fields: Mapping[str, int], kind: str) -> dict[str, int]:
     return {c: int(fields.get(stats_field(kind, c), 0)) for c in COUNTERS}
 
 
-def seed_block(counters: Mapping[str, int]) -> dict[str, object]:
-    """The seed's hits, misses (every read not served), errors and hit rate."""
+def health_counters(counters: Mapping[str, int]) -> dict[str, object]:
+    """The contract's hits, misses (every read not served), errors and hit rate."""
     hits = counters[HITS]
     misses = sum(counters[c] for c in READ_OUTCOMES if c != HITS)
     return {
@@ -99,12 +99,12 @@ def seed_block(counters: Mapping[str, int]) -> dict[str, object]:
 
 
 def summarize(fields: Mapping[str, int]) -> dict[str, object]:
-    """Totals in the seed's terms, and the same per kind under `by_type`."""
+    """Totals in the contract's terms, and the same per kind under `by_type`."""
     per_kind = {kind: counters_of(fields, kind) for kind in KINDS}
     totals = {c: sum(block[c] for block in per_kind.values()) for c in COUNTERS}
     return {
-        **seed_block(totals),
-        "by_type": {kind: seed_block(block) for kind, block in per_kind.items()},
+        **health_counters(totals),
+        "by_type": {kind: health_counters(block) for kind, block in per_kind.items()},
     }
 
 

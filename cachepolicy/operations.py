@@ -1,4 +1,4 @@
-"""The seed's cache API as sans-I/O operations: each method returns a generator that yields
+"""The contract's cache API as sans-I/O operations: each method returns a generator that yields
 instructions (see instructions.py). SyncCacheService and CacheService drive the same ones."""
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ class PredictionOps:
 
     # -- health ------------------------------------------------------------------------------
     def health_check(self) -> Operation[dict[str, Any]]:
-        """The seed's cache health block, fleet-wide counters included (one round trip that
+        """The contract's cache health block, fleet-wide counters included (one round trip that
         also flushes this process's pending counters)."""
         batch = self.core.take_flush()
         started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The seed's cache API as Protocols: what an application may rely on from either face.
+"""The contract's cache API as Protocols: what an application may rely on from either face.
 
 SyncCacheService satisfies PredictionCache and CacheService satisfies AsyncPredictionCache
 (mypy checks it in `make lint`; tests/cachepolicy/test_faces.py checks their signatures agree).

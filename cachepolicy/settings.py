@@ -1,4 +1,4 @@
-"""Cache settings: the seed's environment names and defaults, validated once at start-up."""
+"""Cache settings: the contract's environment names and defaults, validated once at start-up."""
 
 from __future__ import annotations
 

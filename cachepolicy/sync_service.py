@@ -19,7 +19,7 @@ from .telemetry import TelemetryStore
 
 
 class SyncCacheService:
-    """The seed's methods, blocking; `telemetry`, `fleet` and `housekeeping` are small objects
+    """The contract's methods, blocking; `telemetry`, `fleet` and `housekeeping` are small objects
     over the same executor. One instance (one pool) per process."""
 
     def __init__(

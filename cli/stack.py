@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from honcho.environ import parse_procfile
@@ -82,20 +82,50 @@ def stop_redis(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
+@contextlib.contextmanager
+def owning_the_terminal() -> Iterator[None]:
+    """Take the terminal's Ctrl-C for our own process group while the stack runs, so a parent
+    `make` does not receive it and report an interrupt: we stop everything and exit 0, and make
+    sees a clean exit. Nothing changes without a controlling terminal or outside its foreground."""
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        yield
+        return
+    try:
+        before = os.tcgetpgrp(tty)
+        if before != os.getpgrp():
+            yield
+            return
+        # Handing the terminal back from what is then a background group raises SIGTTOU.
+        previous = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+        try:
+            os.setpgid(0, 0)
+            os.tcsetpgrp(tty, os.getpgrp())
+            yield
+        finally:
+            os.tcsetpgrp(tty, before)
+            signal.signal(signal.SIGTTOU, previous)
+    finally:
+        os.close(tty)
+
+
 def run_stack(settings: AppSettings, after_start: Callable[[threading.Event], None]) -> int:
     """Run until Ctrl-C (or until a process dies); `after_start` runs in a thread meanwhile and
     is told through its event when the stack is stopping. 0 when stopped on request.
 
     honcho stops every process group with SIGTERM, then SIGKILL; Redis is stopped after them.
     """
-    redis = start_redis(settings)
-    stopping = threading.Event()
-    try:
-        manager = build_manager(settings)
-        threading.Thread(target=after_start, args=(stopping,), name="demo", daemon=True).start()
-        manager.loop()
-    finally:
-        stopping.set()
-        stop_redis(redis)
+    with owning_the_terminal():
+        redis = start_redis(settings)
+        stopping = threading.Event()
+        try:
+            manager = build_manager(settings)
+            demo = threading.Thread(target=after_start, args=(stopping,), name="demo", daemon=True)
+            demo.start()
+            manager.loop()
+        finally:
+            stopping.set()
+            stop_redis(redis)
     code = manager.returncode or 0
     return 0 if code in ASKED_TO_STOP else code

@@ -1,5 +1,5 @@
 """`LOG_FORMAT=json`: one JSON object per line from workers, beat and the API, carrying the task
-id and name, charger id and tenant where known. The seed's cache lines keep their text (in
+id and name, charger id and tenant where known. The contract's cache lines keep their text (in
 `message`). `LOG_FORMAT=text` (the default) leaves Celery's and uvicorn's formats alone."""
 
 from __future__ import annotations
