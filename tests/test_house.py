@@ -17,6 +17,7 @@ GROUND = {
     "tasks.config",
     "tasks.sending",
     "tasks.hit_rule",
+    "tasks.wire",
 }
 # Room -> the rooms it may import (besides itself, cachepolicy, models and vocabulary).
 ALLOWED = {
