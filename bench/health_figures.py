@@ -10,6 +10,7 @@ from api.app import create_api
 from bench.common import Figure, percentile, sample
 from models.simulator import fleet_telemetry
 from tasks.local.localstack import LocalStack
+from tasks.sending import send
 
 READY = "/api/v1/health/ready"
 
@@ -22,9 +23,7 @@ def ready_latency(stack: LocalStack, chargers: int, n: int) -> list[Figure]:
             assert response.status_code == 200, response.text
 
         idle = sample(probe, n, warmup=20)
-        job = stack.app.send_task(
-            vocabulary.PREDICT_FLEET, args=["failure", fleet_telemetry(chargers)]
-        )
+        job = send(stack.app, vocabulary.PREDICT_FLEET, "failure", fleet_telemetry(chargers))
         busy: list[float] = []
         while not job.ready():
             busy.extend(sample(probe, 10, warmup=0))

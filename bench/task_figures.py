@@ -14,6 +14,7 @@ from cachepolicy.keys import prediction_key, type_pattern
 from models.simulator import fleet_telemetry
 from tasks.client import submit_fleet
 from tasks.local.localstack import LocalStack
+from tasks.sending import send
 
 TYPES = vocabulary.TYPE_NAMES
 FAILURE_TASK = vocabulary.PREDICTION_TYPES["failure"].task
@@ -88,7 +89,7 @@ def fleet_throughput(stack: LocalStack, chargers: int, per_task_sample: int) -> 
     one_message_rate = rate(one_message["hits"], time.perf_counter() - started)
     single = fleet_telemetry(per_task_sample, seed=5)
     started = time.perf_counter()
-    pending = [stack.app.send_task(FAILURE_TASK, args=[m["charger_id"], m]) for m in single]
+    pending = [send(stack.app, FAILURE_TASK, m["charger_id"], m) for m in single]
     for result in pending:
         result.get(timeout=600)
     per_task = rate(len(single), time.perf_counter() - started)
@@ -235,7 +236,7 @@ def isolation(stack: LocalStack, chargers: int, n: int) -> Figure:
     fleet = fleet_telemetry(chargers, seed=9)
     stack.raw_cache().flushdb()
     stack.call(FAILURE_TASK, hot["charger_id"], hot)
-    job = stack.app.send_task(vocabulary.PREDICT_FLEET, args=["failure", fleet])
+    job = send(stack.app, vocabulary.PREDICT_FLEET, "failure", fleet)
     busy: list[float] = []
     while not job.ready() and len(busy) < n:
         busy.append(_timed(lambda: stack.call(FAILURE_TASK, hot["charger_id"])))
