@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -71,19 +73,38 @@ def model_version(name: str, settings: Mapping[str, Any]) -> str:
 
 
 def save(model: Any, model_dir: Path, name: str, version: str, card: dict[str, Any]) -> None:
-    """Write the artifact and its card (version and SHA-256 of the artifact included)."""
+    """Write one artifact and its card (version and SHA-256 of the artifact included)."""
+    save_all({name: (model, version, card)}, model_dir)
+
+
+def save_all(
+    models: dict[str, tuple[Any, str, dict[str, Any]]],
+    model_dir: Path,
+    extra: dict[str, str] | None = None,
+) -> None:
+    """Write several artifacts, their cards and `extra` files (name -> text) all or nothing:
+    everything is written and checked in a staging folder inside `model_dir` first, then moved
+    in; a failure leaves `model_dir` as it was."""
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
-    path = artifact_path(model_dir, name)
-    tmp = path.with_suffix(".tmp")
-    sio.dump(model, tmp)
-    untrusted = [t for t in sio.get_untrusted_types(file=tmp) if t not in TRUSTED_TYPES]
-    if untrusted:
-        tmp.unlink()
-        raise UntrustedArtifact(f"{name} would need untrusted types: {', '.join(untrusted)}")
-    tmp.replace(path)
-    card = {"version": version, "artifact_sha256": sha256(path), **card}
-    card_path(model_dir, name).write_text(json.dumps(card, indent=2))
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
+    try:
+        for name, (model, version, card) in models.items():
+            path = artifact_path(staging, name)
+            sio.dump(model, path)
+            untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+            if untrusted:
+                raise UntrustedArtifact(
+                    f"{name} would need untrusted types: {', '.join(untrusted)}"
+                )
+            written = {"version": version, "artifact_sha256": sha256(path), **card}
+            card_path(staging, name).write_text(json.dumps(written, indent=2))
+        for file_name, text in (extra or {}).items():
+            (staging / file_name).write_text(text)
+        for path in sorted(staging.iterdir()):
+            path.replace(model_dir / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def load(model_dir: Path, name: str) -> tuple[Any, dict[str, Any]]:

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
+from .features import TelemetryFrame
+
 TARGETS = {
     "roc_auc": 0.85,
     "calibration_error": 0.05,
@@ -75,3 +77,53 @@ def regression_metrics(target: np.ndarray, predicted: np.ndarray) -> dict[str, f
     seen = np.isfinite(target)
     errors = np.abs(target[seen] - predicted[seen])
     return {"mae_hours": float(errors.mean()) if seen.any() else 0.0, "events": int(seen.sum())}
+
+
+def precision_at_top(y: np.ndarray, p: np.ndarray, share: float = 0.05) -> float:
+    """Precision among the `share` riskiest rows (what one crew can visit)."""
+    y = np.asarray(y).astype(int)
+    k = max(1, round(len(p) * share))
+    top = np.argsort(-np.asarray(p), kind="stable")[:k]
+    return float(y[top].mean()) if len(y) else 0.0
+
+
+def lead_times(
+    failures: np.ndarray,
+    failure_charger: np.ndarray,
+    time: np.ndarray,
+    charger: np.ndarray,
+    p: np.ndarray,
+    threshold: float,
+    horizon_days: float,
+) -> np.ndarray:
+    """Per failure, the days before it that its charger's risk first crossed `threshold`
+    within the horizon (0 when it never did: a failure without warning)."""
+    out = np.zeros(len(failures))
+    horizon = horizon_days * 86_400.0
+    for i, (moment, who) in enumerate(zip(failures, failure_charger, strict=True)):
+        window = (charger == who) & (time < moment) & (time >= moment - horizon)
+        warned = window & (p >= threshold)
+        if warned.any():
+            out[i] = (moment - time[warned].min()) / 86_400.0
+    return out
+
+
+def ranking_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """What an operator compares a model and a baseline on, one held-out set."""
+    y = np.asarray(y).astype(int)
+    both = len(np.unique(y)) == 2
+    return {
+        "roc_auc": float(roc_auc_score(y, p)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(y, p)) if both else float("nan"),
+        "brier": float(brier_score_loss(y, np.clip(p, 0, 1))),
+        "calibration_error": calibration_error(y, np.asarray(p, dtype=float)),
+        "precision_top_5pct": precision_at_top(y, p),
+        "base_rate": float(y.mean()) if len(y) else 0.0,
+        "rows": len(y),
+    }
+
+
+def rule_score(frame: TelemetryFrame) -> np.ndarray:
+    """The rule baseline: 1 when a reading is Faulted or carries a serious OCPP error code."""
+    serious = frame.electrical_errors + frame.thermal_errors + frame.hardware_errors
+    return ((frame.is_faulted > 0) | (serious > 0)).astype(float)

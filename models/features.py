@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from .ocpp import CHARGING_STATUSES, ERROR_GROUPS, ConnectorStatus, count_by_group
-from .rating import NOMINAL_FAN_RPM, NOMINAL_VOLTAGE, rating_of
+from .rating import AC_CEILING_KW, DEFAULT_KW, NOMINAL_FAN_RPM, NOMINAL_VOLTAGE
 from .schema import ChargerMetrics
 
 Array = npt.NDArray[np.float64]
@@ -107,59 +107,124 @@ class TelemetryFrame:
         return np.where(self.is_dc > 0, NOMINAL_VOLTAGE["DC"], NOMINAL_VOLTAGE["AC"])
 
 
-def _days_since(last: dt.datetime | None, now: dt.datetime, operating_hours: float) -> float:
-    # Never maintained: the best we know is that it has been in service this long.
-    if last is None:
-        return operating_hours / 24.0
-    return max(0.0, (now - last).total_seconds() / 86400.0)
+@dataclass
+class Readings:
+    """Raw readings as columns, before any default or derivation: what a telemetry document or
+    a fleet-history table says, NaN where an optional reading is absent. `frame_from_readings`
+    turns them into a TelemetryFrame, the same way for serving and for training."""
+
+    charger_id: npt.NDArray[np.object_]
+    status: npt.NDArray[np.object_]  # OCPP ConnectorStatus values
+    rated_kw: Array  # NaN: not given
+    charger_type: npt.NDArray[np.object_]  # "AC", "DC" or None
+    power: Array
+    temperature: Array
+    connector_temperature: Array  # NaN: no sensor
+    fan_rpm: Array  # NaN: no sensor
+    grid_voltage: Array  # NaN: not measured
+    electrical_errors: Array  # distinct codes of each group in the reading
+    thermal_errors: Array
+    hardware_errors: Array
+    minor_errors: Array
+    operating_hours: Array
+    total_sessions: Array
+    energy_delivered: Array
+    maintenance_age_days: Array  # days since the last service at the reading; NaN: never
+
+
+def readings_from_metrics(
+    metrics: Sequence[ChargerMetrics], now: dt.datetime | None = None
+) -> Readings:
+    """Columns of validated telemetry documents (one pass over them)."""
+    now = now or dt.datetime.now(dt.UTC)
+    nan = float("nan")
+    rows = [
+        (
+            m.charger_id,
+            m.connector_status.value,
+            nan if m.rated_power_kw is None else m.rated_power_kw,
+            m.charger_type,
+            m.power,
+            m.temperature,
+            nan if m.connector_temperature is None else m.connector_temperature,
+            nan if m.fan_rpm is None else m.fan_rpm,
+            nan if m.grid_voltage is None else m.grid_voltage,
+            *(count_by_group(m.error_codes) if m.error_codes else _NO_ERRORS).values(),
+            m.uptime_hours,
+            m.total_sessions,
+            m.energy_delivered,
+            nan
+            if m.last_maintenance is None
+            else ((m.timestamp or now) - m.last_maintenance).total_seconds() / 86400.0,
+        )
+        for m in metrics
+    ]
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(fields(Readings))
+    built: dict[str, npt.NDArray[Any]] = {}
+    for spec, values in zip(fields(Readings), columns, strict=True):
+        kind = object if spec.name in _OBJECT_READINGS else np.float64
+        built[spec.name] = np.array(values, dtype=kind)
+    return Readings(**built)
+
+
+_OBJECT_READINGS: Final = frozenset({"charger_id", "status", "charger_type"})
+
+
+def frame_from_readings(r: Readings) -> TelemetryFrame:
+    """The one derivation of every feature's inputs, for serving and training alike: the
+    charger's class and rating (models.rating's defaults), status flags, typical values for
+    absent sensors (a charger without a fan sensor is not judged as having a stopped fan)."""
+    kind_given = np.array([t or "" for t in r.charger_type.tolist()], dtype=object)
+    is_dc = np.where(kind_given == "DC", 1.0, np.where(kind_given == "AC", 0.0, np.nan))
+    is_dc = np.where(np.isnan(is_dc), (np.nan_to_num(r.rated_kw) > AC_CEILING_KW) * 1.0, is_dc)
+    rated = np.where(
+        np.isnan(r.rated_kw), np.where(is_dc > 0, DEFAULT_KW["DC"], DEFAULT_KW["AC"]), r.rated_kw
+    )
+    status = r.status
+    nominal_fan = np.where(is_dc > 0, NOMINAL_FAN_RPM["DC"], NOMINAL_FAN_RPM["AC"])
+    nominal_volts = np.where(is_dc > 0, NOMINAL_VOLTAGE["DC"], NOMINAL_VOLTAGE["AC"])
+    return TelemetryFrame(
+        charger_id=r.charger_id,
+        is_dc=is_dc,
+        rated_kw=rated,
+        is_charging=np.isin(status, _CHARGING_VALUES).astype(np.float64),
+        is_delivering=(status == ConnectorStatus.CHARGING.value).astype(np.float64),
+        is_unavailable=(status == ConnectorStatus.UNAVAILABLE.value).astype(np.float64),
+        is_faulted=(status == ConnectorStatus.FAULTED.value).astype(np.float64),
+        power=r.power,
+        temperature=r.temperature,
+        connector_temperature=np.where(
+            np.isnan(r.connector_temperature),
+            r.temperature + CONNECTOR_RISE_C,
+            r.connector_temperature,
+        ),
+        fan_rpm=np.where(np.isnan(r.fan_rpm), nominal_fan, r.fan_rpm),
+        grid_voltage=np.where(np.isnan(r.grid_voltage), nominal_volts, r.grid_voltage),
+        electrical_errors=r.electrical_errors,
+        thermal_errors=r.thermal_errors,
+        hardware_errors=r.hardware_errors,
+        minor_errors=r.minor_errors,
+        operating_hours=r.operating_hours,
+        total_sessions=r.total_sessions,
+        energy_delivered=r.energy_delivered,
+        # Never maintained: the best we know is that it has been in service this long.
+        days_since_maintenance=np.where(
+            np.isnan(r.maintenance_age_days),
+            r.operating_hours / 24.0,
+            np.maximum(r.maintenance_age_days, 0.0),
+        ),
+    )
+
+
+_CHARGING_VALUES: Final = np.array([s.value for s in CHARGING_STATUSES], dtype=object)
 
 
 def frame_from_metrics(
     metrics: Sequence[ChargerMetrics], now: dt.datetime | None = None
 ) -> TelemetryFrame:
-    """Columns from validated telemetry; missing optional readings get their class's typical
-    value, so a charger without a fan sensor is not judged as having a stopped fan."""
-    now = now or dt.datetime.now(dt.UTC)
-    # One pass over the chargers, then one contiguous array per column.
-    rows = np.array([_row(m, now) for m in metrics], dtype=np.float64)
-    columns = rows.reshape(len(metrics), len(_NUMERIC_FIELDS)).T.copy()
-    return TelemetryFrame(
-        charger_id=np.array([m.charger_id for m in metrics], dtype=object),
-        **dict(zip(_NUMERIC_FIELDS, columns, strict=True)),
-    )
-
-
-def _row(m: ChargerMetrics, now: dt.datetime) -> tuple[float | bool, ...]:
-    """One charger's numeric TelemetryFrame fields, in field order (after charger_id)."""
-    rating = rating_of(m)
-    errors = count_by_group(m.error_codes) if m.error_codes else _NO_ERRORS
-    status = m.connector_status
-    return (
-        rating.is_dc,
-        rating.kw,
-        status in CHARGING_STATUSES,
-        status == ConnectorStatus.CHARGING,
-        status == ConnectorStatus.UNAVAILABLE,
-        status == ConnectorStatus.FAULTED,
-        m.power,
-        m.temperature,
-        m.temperature + CONNECTOR_RISE_C
-        if m.connector_temperature is None
-        else m.connector_temperature,
-        rating.fan_rpm if m.fan_rpm is None else m.fan_rpm,
-        rating.voltage if m.grid_voltage is None else m.grid_voltage,
-        errors["electrical"],
-        errors["thermal"],
-        errors["hardware"],
-        errors["minor"],
-        m.uptime_hours,
-        m.total_sessions,
-        m.energy_delivered,
-        _days_since(m.last_maintenance, m.timestamp or now, m.uptime_hours),
-    )
-
-
-_NUMERIC_FIELDS: Final = tuple(f.name for f in fields(TelemetryFrame))[1:]
+    """Columns from validated telemetry (serving): readings_from_metrics, then the one
+    derivation training uses too (frame_from_readings)."""
+    return frame_from_readings(readings_from_metrics(metrics, now))
 
 
 def failure_matrix(frame: TelemetryFrame) -> Array:

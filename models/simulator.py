@@ -58,6 +58,7 @@ class SimulatedFleet:
     day: npt.NDArray[np.intp]
     # Label: out of service from a failure now, or within the next HORIZON_DAYS days.
     fails_within_horizon: npt.NDArray[np.bool_]
+    out_of_service: npt.NDArray[np.bool_]  # down after that day's step (failed, unrepaired)
     repair_hours: Array  # hours of corrective repair if the charger failed that day, else NaN
     service_hours: Array  # hours of preventive maintenance that day, else NaN
     hourly_sessions: dict[str, Array]  # session starts per hour of day, per charger class
@@ -106,6 +107,7 @@ class FleetSimulator:
             charger=charger,
             day=np.repeat(np.arange(days), n),
             fails_within_horizon=label.reshape(-1),
+            out_of_service=down.reshape(-1),
             repair_hours=stacked["repair_hours"],
             service_hours=stacked["service_hours"],
             hourly_sessions=hourly,

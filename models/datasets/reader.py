@@ -1,0 +1,268 @@
+"""Reading a fleet-history directory with pyarrow, batch by batch: every value is checked
+against the format (models.datasets.format) and every problem named by file, row and column.
+
+Each file is read in record batches (Parquet row groups, CSV blocks), converted to NumPy
+columns and checked vectorised; only the per-value fallback that names a bad value loops, and
+it runs only on a batch that holds one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from ..ocpp import ERROR_GROUPS, group_of
+from .format import CODE_SEPARATOR, TABLES, Column
+
+BATCH_ROWS: Final = 65_536
+MAX_CODES: Final = 32
+CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+GROUPS: Final = tuple(ERROR_GROUPS)
+Values = npt.NDArray[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a dataset, where it is."""
+
+    file: str
+    message: str
+    row: int | None = None  # 1-based data row of the file (a CSV's header is row 0)
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+@dataclass
+class Table:
+    """One table's good rows as NumPy columns, with where each row came from."""
+
+    name: str
+    columns: dict[str, Values]
+    file: npt.NDArray[np.intp]  # index into `files`
+    row: npt.NDArray[np.int64]  # 1-based row within its file
+    files: list[str]
+    rows_read: int = 0
+    rejected: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def take(self, keep: npt.NDArray[np.bool_]) -> None:
+        """Keep only the rows marked in `keep` (the others were reported)."""
+        self.columns = {name: values[keep] for name, values in self.columns.items()}
+        self.file, self.row = self.file[keep], self.row[keep]
+        self.rejected += int((~keep).sum())
+
+    def where(self, index: int) -> tuple[str, int]:
+        return self.files[int(self.file[index])], int(self.row[index])
+
+
+def table_files(root: Path, name: str) -> list[Path]:
+    """The files of one table: `name.parquet`, `name.csv`, or every Parquet/CSV in `name/`."""
+    found = [root / f"{name}.parquet", root / f"{name}.csv"]
+    files = [path for path in found if path.is_file()]
+    folder = root / name
+    if folder.is_dir():
+        files += sorted(p for p in folder.rglob("*") if p.suffix in (".parquet", ".csv"))
+    return files
+
+
+def batches(path: Path) -> Iterator[pa.RecordBatch]:
+    """Record batches of one file, streamed (bounded memory whatever the file's size)."""
+    if path.suffix == ".parquet":
+        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
+        return
+    # Every CSV column as text: the conversion below names a bad value where it is.
+    convert = pcsv.ConvertOptions(strings_can_be_null=True, auto_dict_encode=False)
+    header = pcsv.open_csv(path, convert_options=convert).schema.names
+    convert = pcsv.ConvertOptions(
+        column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
+    )
+    reader = pcsv.open_csv(path, convert_options=convert, read_options=pcsv.ReadOptions())
+    yield from reader
+
+
+def read_table(root: Path, name: str, shown: Path) -> Table | Problem:
+    """Every good row of one table; a Problem when the table cannot be read at all."""
+    spec = TABLES[name]
+    files = table_files(root, name)
+    if not files:
+        return Problem(f"{shown / name}", f"no {name}.parquet, {name}.csv or {name}/ folder")
+    table = Table(name, {}, np.empty(0, np.intp), np.empty(0, np.int64), [])
+    parts: list[dict[str, Values]] = []
+    origin_file, origin_row = [], []
+    for index, path in enumerate(files):
+        label = str(shown / path.relative_to(root))
+        table.files.append(label)
+        try:
+            offset = 0
+            for batch in batches(path):
+                missing = [c.name for c in spec if c.required and c.name not in batch.schema.names]
+                if missing:
+                    return Problem(label, f"missing column(s): {', '.join(missing)} (required)")
+                rows = np.arange(offset + 1, offset + batch.num_rows + 1)
+                offset += batch.num_rows
+                columns, bad = _convert(batch, spec, label, rows, table.problems)
+                table.rows_read += batch.num_rows
+                table.rejected += int(bad.sum())
+                parts.append({k: v[~bad] for k, v in columns.items()})
+                origin_file.append(np.full(int((~bad).sum()), index, np.intp))
+                origin_row.append(rows[~bad])
+        except (pa.ArrowInvalid, OSError) as exc:
+            return Problem(label, f"cannot be read: {exc}")
+    names = {k for part in parts for k in part}
+    table.columns = {
+        k: np.concatenate([part[k] for part in parts]) for k in names if all(k in p for p in parts)
+    }
+    table.file = np.concatenate(origin_file) if origin_file else table.file
+    table.row = np.concatenate(origin_row) if origin_row else table.row
+    return table
+
+
+def _convert(
+    batch: pa.RecordBatch, spec: tuple[Column, ...], label: str, rows: Values, out: list[Problem]
+) -> tuple[dict[str, Values], npt.NDArray[np.bool_]]:
+    """The declared columns of one batch as NumPy, and which rows are bad (reported)."""
+    bad = np.zeros(batch.num_rows, dtype=bool)
+    columns: dict[str, Values] = {}
+    for column in spec:
+        if column.name not in batch.schema.names:
+            continue
+        raw = batch.column(column.name)
+        values, wrong = CONVERTERS[column.kind](raw, column)
+        if column.required:
+            missing = np.asarray(raw.is_null(), dtype=bool)
+            for i in np.flatnonzero(missing & (wrong == "")):
+                wrong[i] = "missing value"
+        for i in np.flatnonzero(wrong != ""):
+            out.append(Problem(label, str(wrong[i]), int(rows[i]), column.name))
+        bad |= wrong != ""
+        if column.kind == "codes":
+            columns.update(values)
+        else:
+            columns[column.name] = values
+    return columns, bad
+
+
+def _no_problems(n: int) -> Values:
+    return np.full(n, "", dtype=object)
+
+
+def _strings(raw: pa.Array, column: Column) -> tuple[Values, Values]:
+    values = np.asarray(raw.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    return values, _no_problems(len(values))
+
+
+def _numbers(raw: pa.Array, column: Column) -> tuple[Values, Values]:
+    """float64 (NaN where absent); a value that is no number, not finite or out of bounds is
+    named."""
+    wrong = _no_problems(len(raw))
+    try:
+        values = np.asarray(
+            pc.cast(raw, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = np.full(len(raw), np.nan)
+        for i, item in enumerate(raw.to_pylist()):
+            try:
+                values[i] = np.nan if item is None else float(item)
+            except (TypeError, ValueError):
+                wrong[i] = f"{str(item)[:40]!r} is not a number"
+    present = ~np.asarray(raw.is_null(), dtype=bool) & (wrong == "")
+    for j in np.flatnonzero(present & ~np.isfinite(values)):
+        wrong[j] = f"{values[j]} is not a finite number"
+    if column.low is not None and column.high is not None:
+        with np.errstate(invalid="ignore"):
+            out = present & np.isfinite(values) & ((values < column.low) | (values > column.high))
+        for j in np.flatnonzero(out):
+            wrong[j] = f"{values[j]:g} is outside {column.low:g}..{column.high:g}"
+    if column.kind == "int":
+        with np.errstate(invalid="ignore"):
+            fraction = present & np.isfinite(values) & (values != np.round(values))
+        for j in np.flatnonzero(fraction):
+            wrong[j] = f"{values[j]:g} is not a whole number"
+    return values, wrong
+
+
+def _times(raw: pa.Array, column: Column) -> tuple[Values, Values]:
+    """Seconds since the epoch, UTC (NaN where absent); ISO 8601 text or a timestamp type, a
+    time without a zone taken as UTC."""
+    wrong = _no_problems(len(raw))
+    if pa.types.is_timestamp(raw.type):
+        utc = raw if raw.type.tz else pc.assume_timezone(raw, "UTC")
+        micros = pc.cast(pc.cast(utc, pa.timestamp("us", tz="UTC")), pa.int64())
+        return np.asarray(micros.to_numpy(zero_copy_only=False), dtype=np.float64) / 1e6, wrong
+    text = raw.cast(pa.string())
+    for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
+        try:
+            micros = pc.cast(pc.cast(text, target), pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return np.asarray(micros.to_numpy(zero_copy_only=False), dtype=np.float64) / 1e6, wrong
+    values = np.full(len(raw), np.nan)
+    for i, item in enumerate(text.to_pylist()):
+        if item is None:
+            continue
+        try:
+            moment = dt.datetime.fromisoformat(item)
+        except ValueError:
+            wrong[i] = f"{item[:40]!r} is not an ISO 8601 time"
+            continue
+        values[i] = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+    return values, wrong
+
+
+def _codes(raw: pa.Array, column: Column) -> tuple[dict[str, Values], Values]:
+    """Distinct error codes per reading counted by group (`NoError` adds nothing); a list, or
+    text separated by `;`."""
+    wrong = _no_problems(len(raw))
+    lists = (
+        raw
+        if pa.types.is_list(raw.type)
+        else pc.split_pattern(raw.cast(pa.string()), CODE_SEPARATOR)
+    )
+    counts = {f"{group}_errors": np.zeros(len(raw)) for group in GROUPS}
+    for i, codes in enumerate(lists.to_pylist()):
+        if not codes:
+            continue
+        distinct = {c.strip() for c in codes if c and c.strip()}
+        if len(distinct) > MAX_CODES:
+            wrong[i] = f"{len(distinct)} error codes; at most {MAX_CODES}"
+            continue
+        odd = next((c for c in distinct if not CODE_PATTERN.fullmatch(c)), None)
+        if odd is not None:
+            wrong[i] = f"error code {odd[:40]!r} is not a code (1-64 of A-Z a-z 0-9 _ . : -)"
+            continue
+        for code in distinct:
+            group = group_of(code)
+            if group is not None:
+                counts[f"{group}_errors"][i] += 1
+    return counts, wrong
+
+
+CONVERTERS: Final[dict[str, Any]] = {
+    "string": _strings,
+    "float": _numbers,
+    "int": _numbers,
+    "time": _times,
+    "codes": _codes,
+}
