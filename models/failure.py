@@ -72,8 +72,10 @@ class FailureModel(ClassifierMixin, BaseEstimator):
             random_state=self.random_state,
         ).fit(X[~calibrate], y[~calibrate])
         self.node_values_ = [_expected_values(tree[0].nodes) for tree in self.booster_._predictors]
-        raw = self.decision_function(X[calibrate]).reshape(-1, 1)
-        self.calibrator_ = LogisticRegression(C=1e6).fit(raw, y[calibrate])
+        # Chargers the trees never saw; all rows when those hold a single class (a small fleet).
+        held = calibrate if len(np.unique(y[calibrate])) == 2 else np.ones(len(y), dtype=bool)
+        raw = self.decision_function(X[held]).reshape(-1, 1)
+        self.calibrator_ = LogisticRegression(C=1e6).fit(raw, y[held])
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         return self

@@ -39,6 +39,10 @@ FAILURE_FEATURES: Final[dict[str, int]] = {
     "thermal_errors": 1,
     "hardware_errors": 1,
     "minor_errors": 1,
+    # Any serious code, whatever its group (they all stop charging or endanger people), and
+    # Faulted with one: out of service, whatever else the reading says.
+    "serious_codes": 1,
+    "faulted_with_serious_code": 1,
     "temperature_over_rating_c": 1,
     "connector_temp_rise_c": 1,
     "fan_rpm_ratio": -1,
@@ -230,6 +234,7 @@ def frame_from_metrics(
 def failure_matrix(frame: TelemetryFrame) -> Array:
     """The failure model's input, one row per charger, columns in FAILURE_FEATURE_NAMES order."""
     rated_max = np.where(frame.is_dc > 0, RATED_MAX_TEMPERATURE["DC"], RATED_MAX_TEMPERATURE["AC"])
+    serious = frame.electrical_errors + frame.thermal_errors + frame.hardware_errors
     columns = {
         "is_dc": frame.is_dc,
         "is_charging": frame.is_charging,
@@ -239,6 +244,8 @@ def failure_matrix(frame: TelemetryFrame) -> Array:
         "thermal_errors": frame.thermal_errors,
         "hardware_errors": frame.hardware_errors,
         "minor_errors": frame.minor_errors,
+        "serious_codes": serious,
+        "faulted_with_serious_code": (frame.is_faulted > 0) * (serious > 0),
         "temperature_over_rating_c": frame.temperature - rated_max,
         "connector_temp_rise_c": frame.connector_temperature - frame.temperature,
         "fan_rpm_ratio": frame.fan_rpm / frame.nominal_fan_rpm,

@@ -383,6 +383,7 @@ class ScenarioReport:
     sick_mean: float
     healthy_mean: float
     single_signals: dict[str, dict[str, float]]  # base -> signal -> lift in probability
+    single_signal_probabilities: dict[str, dict[str, float]]  # base -> signal -> probability
     anomaly_auc: float
     normal_below_threshold: float
 
@@ -416,10 +417,12 @@ def evaluate(
     healthy = np.asarray(failure_probability(metrics_of(HEALTHY)))
     labels = np.r_[np.ones(len(sick)), np.zeros(len(healthy))]
     lifts: dict[str, dict[str, float]] = {}
+    alone: dict[str, dict[str, float]] = {}
     for base_name, base in SIGNAL_BASES.items():
         probe = [base, *(signal(base) for signal in SIGNALS.values())]
         p = np.asarray(failure_probability(metrics_of(probe)))
         lifts[base_name] = {name: float(p[i + 1] - p[0]) for i, name in enumerate(SIGNALS)}
+        alone[base_name] = {name: float(p[i + 1]) for i, name in enumerate(SIGNALS)}
     strange = np.asarray(anomaly_score(metrics_of(STRANGE)))
     normal = np.asarray(anomaly_score(metrics_of(NORMAL)))
     return ScenarioReport(
@@ -427,6 +430,7 @@ def evaluate(
         sick_mean=float(sick.mean()),
         healthy_mean=float(healthy.mean()),
         single_signals=lifts,
+        single_signal_probabilities=alone,
         anomaly_auc=float(
             roc_auc_score(
                 np.r_[np.ones(len(strange)), np.zeros(len(normal))], np.r_[strange, normal]

@@ -37,7 +37,13 @@ ANOMALY_TYPES = (
 AC_RATINGS = (3.7, 7.4, 11.0, 22.0)
 DC_RATINGS = (50.0, 75.0, 150.0, 350.0)
 # Onset of the failing phase: logistic in the hidden risk; then a daily chance to break.
-ONSET_INTERCEPT, ONSET_SLOPE = -13.2, 4.0
+ONSET_INTERCEPT, ONSET_SLOPE = -13.8, 4.0
+# Parts also fail at random, whatever the wear (a bad batch, a surge, vandalism): about one
+# charger in three a year starts failing for no reason its state shows.
+RANDOM_ONSET = 0.001
+# A failing part shows each precursor with its own chance: some trip, some throw codes, some
+# do both (a failing charger does not always overheat *and* throw errors).
+SHOWS_TRIPS, SHOWS_CODES = 0.7, 0.7
 FAILING_DAILY_FAILURE = 0.045
 # What a failing part shows: the error group it throws (and the hottest runs are thermal).
 FAILURE_MODES = ("electrical", "thermal", "hardware")
@@ -146,6 +152,8 @@ def _initial_state(rng: np.random.Generator, n: int, dc_share: float) -> State:
         "failing": np.zeros(n),
         "mode": np.zeros(n),
         "fan_fault": np.zeros(n, dtype=bool),
+        "trips": np.zeros(n, dtype=bool),
+        "codes": np.zeros(n, dtype=bool),
         "down": np.zeros(n),
     }
 
@@ -164,7 +172,7 @@ def _risk(s: State) -> Array:
 
 def _onset(s: State) -> Array:
     """Daily probability that a healthy charger starts to fail."""
-    return 1 / (1 + np.exp(-(ONSET_INTERCEPT + ONSET_SLOPE * _risk(s))))
+    return RANDOM_ONSET + 1 / (1 + np.exp(-(ONSET_INTERCEPT + ONSET_SLOPE * _risk(s))))
 
 
 def _step(rng: np.random.Generator, s: State, day: int) -> tuple[dict[str, Any], Any, Array]:
@@ -176,7 +184,11 @@ def _step(rng: np.random.Generator, s: State, day: int) -> tuple[dict[str, Any],
 
     # Hidden drift with use, age and neglect.
     s["wear"] += sessions * rng.uniform(0.5, 1.5, n) * 6e-5 + 2e-5
-    s["cooling"] = np.clip(s["cooling"] - rng.gamma(1.0, 3e-4, n) * (1 + dc + load), 0.02, 1)
+    # Filters clog and fans wear faster the longer a charger goes without service.
+    neglect = 1 + s["since_service"] / 365
+    s["cooling"] = np.clip(
+        s["cooling"] - rng.gamma(1.0, 3e-4, n) * (1 + dc + load) * neglect, 0.02, 1
+    )
     s["insulation"] = np.clip(s["insulation"] - rng.gamma(1.0, 6e-5, n) * (1 + s["grid"]), 0.05, 1)
     s["modules"] += 5e-5 + 3e-4 * load * dc
     s["sessions"] += sessions
@@ -192,6 +204,8 @@ def _step(rng: np.random.Generator, s: State, day: int) -> tuple[dict[str, Any],
     s["mode"] = np.where(starts, mode, s["mode"])
     # Half the thermal failures are a failing fan; the rest a clogged heat sink or a hot spot.
     s["fan_fault"] = np.where(starts, rng.random(n) < 0.5, s["fan_fault"])
+    s["trips"] = np.where(starts, rng.random(n) < SHOWS_TRIPS, s["trips"])
+    s["codes"] = np.where(starts, rng.random(n) < SHOWS_CODES, s["codes"])
     s["failing"] = np.where(starts, 1.0, s["failing"])
     failing = up & (s["failing"] > 0)
     thermal = failing & (s["mode"] == 1)
@@ -232,13 +246,15 @@ def _telemetry(
     charging = up & (rng.random(n) < np.clip(0.08 + 0.04 * s["usage"], 0, 0.85))
     # Intermittent trips while failing; a rare transient trip (or an operator's Unavailable)
     # on healthy ones; always out of service while down.
-    faulted = np.where(up, rng.random(n) < np.where(failing, 0.3, 0.006), rng.random(n) < 0.6)
-    unavailable = ~faulted & np.where(up, rng.random(n) < 0.012, True)
+    trip = np.where(failing, np.where(s["trips"], 0.35, 0.02), 0.003)
+    faulted = np.where(up, rng.random(n) < trip, rng.random(n) < 0.75)
+    unavailable = ~faulted & np.where(up, rng.random(n) < 0.005, True)
     charging &= ~faulted & ~unavailable
     season = 12 * np.sin(2 * np.pi * (day % 365) / 365)
     heat = load * 10 * (1 + 1.8 * (1 - s["cooling"])) + charging * (5 + 6 * dc)
     temperature = s["ambient"] + season + heat + rng.normal(0, 2.5, n)
-    temperature += np.where(thermal, rng.uniform(25, 55, n), 0)
+    # A failing thermal part runs hot on most days, not all (a cool night, little load).
+    temperature += np.where(thermal & (rng.random(n) < 0.6), rng.uniform(30, 60, n), 0)
     # The fan shows only part of the cooling's decline (clogged filters and heat sinks do not
     # slow it); the rest shows as heat.
     fan = np.where(dc > 0, NOMINAL_FAN_RPM["DC"], NOMINAL_FAN_RPM["AC"]) * (
@@ -298,9 +314,10 @@ def _error_codes(
     out = np.empty(n, dtype=object)
     out[:] = [()] * n
     counts = {group: np.zeros(n) for group in ERROR_GROUPS}
-    burst = (failing & (rng.random(n) < 0.55)) | (~up & (rng.random(n) < 0.8))
+    burst_chance = np.where(s["codes"], 0.6, 0.02)
+    burst = (failing & (rng.random(n) < burst_chance)) | (~up & (rng.random(n) < 0.7))
     # Spurious serious codes: more likely on a degraded charger (a leaky insulation trips).
-    spurious = rng.random(n) < 0.002 + 0.01 * (1 - s["insulation"]) + 0.004 * s["grid"]
+    spurious = rng.random(n) < 0.0005 + 0.004 * (1 - s["insulation"]) + 0.002 * s["grid"]
     minor = rng.random(n) < 0.03 + 0.02 * s["grid"]
     for i in np.flatnonzero(burst | spurious | minor):
         codes: set[str] = set()

@@ -10,16 +10,28 @@ from models import Predictor
 from models import scenarios as field
 from models.anomaly import THRESHOLD_SCORE
 from models.features import anomaly_matrix, failure_matrix, frame_from_metrics
+from models.policy import LEVELS
 from models.schema import ChargerMetrics
 
-# The signals the issue names: each must move the probability by at least two points.
-STRONG = (
-    "Faulted status",
-    "three serious codes",
-    "cabinet at 85 degC",
-    "50,000 operating hours",
-    "three years without maintenance",
-)
+# How much one signal alone must lift a healthy charger, from what a field engineer does about
+# it (models.policy's levels), not from the model: a serious code (the charger trips or must
+# not charge) warrants a visit within 7 days; a trip, a cabinet far above its class's rating or
+# a long-overdue service a visit within 30 days. (Age alone only has to raise the risk.)
+WITHIN_7_DAYS = next(level.floor for level in LEVELS if level.action == "WITHIN_7_DAYS")
+WITHIN_30_DAYS = next(level.floor for level in LEVELS if level.action == "WITHIN_30_DAYS")
+AT_LEAST = {
+    "Faulted status": WITHIN_30_DAYS,
+    "GroundFailure": WITHIN_7_DAYS,
+    "HighTemperature code": WITHIN_7_DAYS,
+    "three serious codes": WITHIN_7_DAYS,
+    "cabinet at 85 degC": WITHIN_30_DAYS,
+    "three years without maintenance": WITHIN_30_DAYS,
+}
+NUISANCE = {
+    "WeakSignal": lambda d: {**d, "error_codes": ["WeakSignal"]},
+    "EVCommunicationError": lambda d: {**d, "error_codes": ["EVCommunicationError"]},
+    "ReaderFailure": lambda d: {**d, "error_codes": ["ReaderFailure"]},
+}
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +67,34 @@ def test_each_alarming_signal_alone_raises_the_probability(
 ) -> None:
     lift = report.single_signals[base][signal]
     assert lift > 0, f"{signal} on {base}: {lift:+.4f}"
-    if signal in STRONG:
-        assert lift >= 0.02, f"{signal} on {base} moves the probability by only {lift:+.4f}"
+    if signal in AT_LEAST and "idle" in base:
+        p = report.single_signal_probabilities[base][signal]
+        assert p >= AT_LEAST[signal], f"{signal} alone on {base}: {p:.3f} < {AT_LEAST[signal]}"
+
+
+@pytest.mark.parametrize("base", ["AC 22 kW idle", "DC 150 kW idle"])
+def test_a_faulted_connector_with_a_serious_code_is_out_of_service(
+    predictor: Predictor, base: str
+) -> None:
+    doc = {
+        **field.SIGNAL_BASES[base],
+        "connector_status": "Faulted",
+        "error_codes": ["GroundFailure"],
+    }
+    assert predictor.failure_probability(field.metrics_of([doc]), field.NOW)[0] >= 0.5
+
+
+@pytest.mark.parametrize("base", ["AC 22 kW idle", "DC 150 kW idle"])
+def test_nuisance_codes_weigh_much_less_than_serious_ones_and_never_lower_the_risk(
+    predictor: Predictor, base: str
+) -> None:
+    healthy = field.SIGNAL_BASES[base]
+    docs = [healthy, {**healthy, "error_codes": ["GroundFailure"]}]
+    docs += [signal(healthy) for signal in NUISANCE.values()]
+    p = predictor.failure_probability(field.metrics_of(docs), field.NOW)
+    serious_lift, nuisance_lifts = p[1] - p[0], p[2:] - p[0]
+    assert np.all(nuisance_lifts >= 0)
+    assert np.all(nuisance_lifts <= serious_lift / 4), (serious_lift, nuisance_lifts)
 
 
 def test_strange_readings_stand_out_and_normal_ones_stay_below_the_threshold(

@@ -31,7 +31,11 @@ def test_training_writes_artifacts_and_cards(trained: tuple[Path, dict]) -> None
         assert artifact_path(folder, name).exists()
         card = json.loads(card_path(folder, name).read_text())
         assert card["version"].startswith(f"{name}-2.")
-        assert card["training"] == {"seed": 42, "chargers": 1000, "days": 200}
+        training = card["training"]
+        assert training["seed"] == 42 and training["horizon_days"] == 30
+        assert training["source"] == "chargewatch simulate --chargers 1000 --days 200 --seed 42"
+        assert training["dataset"] == card["dataset"]["sha256"]  # which data made it
+        assert len(card["code_sha256"]) == 64  # which code made it
         assert "held_out" in card
     failure = cards["failure"]["held_out"]
     assert {"roc_auc", "pr_auc", "brier", "calibration_error"} <= set(failure)
@@ -77,9 +81,9 @@ def test_the_same_training_gives_the_same_version_and_another_seed_another(
 ) -> None:
     from models.train import train_all
 
-    first = train_all(tmp_path / "a", seed=12, chargers=150, days=40)
-    again = train_all(tmp_path / "b", seed=12, chargers=150, days=40)
-    other = train_all(tmp_path / "c", seed=13, chargers=150, days=40)
+    first = train_all(tmp_path / "a", seed=12, chargers=300, days=120)
+    again = train_all(tmp_path / "b", seed=12, chargers=300, days=120)
+    other = train_all(tmp_path / "c", seed=13, chargers=300, days=120)
     for name in MODEL_NAMES:
         assert first[name]["version"] == again[name]["version"]
         assert other[name]["version"] != first[name]["version"]
