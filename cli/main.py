@@ -348,11 +348,49 @@ def check_worker(name: Annotated[str, typer.Argument(help="e.g. interactive@HOST
 
 @app.command()
 @one_line_errors
-def train() -> None:
-    """Train the three models into MODEL_DIR."""
+def train(
+    data: Annotated[
+        Path | None, typer.Option(help="a fleet-history directory (default: the simulator's)")
+    ] = None,
+    model_dir: Annotated[
+        Path | None, typer.Option(help="where to write (default MODEL_DIR)")
+    ] = None,
+    horizon_days: Annotated[
+        float, typer.Option(help="a failure this close ahead is positive")
+    ] = 30.0,
+    max_bad_rows: Annotated[
+        float, typer.Option(help="share of rows that may break the format (left out)")
+    ] = 0.001,
+    force: Annotated[bool, typer.Option(help="write a model the quality gate refuses")] = False,
+) -> None:
+    """Train the three models into MODEL_DIR, from a fleet history or the simulator's fleet
+    (exit 2: the dataset breaks the format; 3: the model does not beat the rule baseline)."""
     from models.train import main as train_main
 
-    train_main(["--model-dir", settings().model_dir])
+    args = ["--model-dir", str(model_dir or settings().model_dir)]
+    if data is not None:
+        args += ["--data", str(data), "--horizon-days", str(horizon_days)]
+        args += ["--max-bad-rows", str(max_bad_rows)] + (["--force"] if force else [])
+    code = train_main(args)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+@one_line_errors
+def simulate(
+    out: Annotated[Path, typer.Option(help="the fleet-history directory to write")],
+    chargers: Annotated[int, typer.Option(help="fleet size")] = 1000,
+    days: Annotated[int, typer.Option(help="days of daily readings")] = 200,
+    seed: Annotated[int, typer.Option(help="the same seed writes the same fleet")] = 42,
+) -> None:
+    """Write the simulator's fleet in the fleet-history format (telemetry, events, chargers)."""
+    from models.datasets.simulated import write_simulated
+
+    if chargers < 1 or days < 1:
+        raise BadInput("--chargers and --days must be at least 1")
+    write_simulated(out, chargers, days, seed)
+    console.print(f"wrote {plural(chargers, 'charger')} x {plural(days, 'day')} to {out}")
 
 
 Minutes = Annotated[float, typer.Option(help="demo minutes of traffic")]
@@ -420,7 +458,10 @@ def run(
     config = settings()
     if set(deployed_versions(config.model_dir)) != set(vocabulary.TYPE_NAMES):
         console.print(f"no models in {config.model_dir}: training them (about 10 s)")
-        train()
+        from models.train import main as train_main
+
+        if train_main(["--model-dir", config.model_dir]):
+            raise BadOutcome("training failed: see above")
     if demo_chargers:
         config = demo_settings(config, demo_speed)
         console.print(

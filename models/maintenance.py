@@ -1,6 +1,6 @@
 """Maintenance planner: urgency, a date in a low-usage window, downtime and cost/benefit.
 
-Fitted on simulator history: two regressors learn how long preventive service and corrective
+Fitted on a fleet history: two regressors learn how long preventive service and corrective
 repair take from the telemetry, and the hourly usage profile of each charger type gives the
 quietest window. The failure probability comes from the failure model.
 """
@@ -8,9 +8,11 @@ quietest window. The failure probability comes from the failure model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted
 
@@ -18,6 +20,9 @@ from .features import FAILURE_FEATURE_NAMES, Array
 from .policy import levels_of
 
 IS_DC = FAILURE_FEATURE_NAMES.index("is_dc")
+# Below this many events with their downtime, the typical hours stand in for learnt ones.
+MIN_EVENTS = 10
+TYPICAL_SERVICE_HOURS, TYPICAL_REPAIR_HOURS = 2.0, 8.0
 ENERGY_RATIO = FAILURE_FEATURE_NAMES.index("energy_per_day_ratio")
 
 
@@ -59,8 +64,9 @@ class MaintenancePlanner(BaseEstimator):
         hourly_sessions: dict[str, Array],
     ) -> MaintenancePlanner:
         X = np.asarray(X, dtype=float)
-        self.service_model_ = self._regressor(X, service_hours)
-        self.repair_model_ = self._regressor(X, repair_hours)
+        self.typical_hours_used_ = False
+        self.service_model_ = self._regressor(X, service_hours, TYPICAL_SERVICE_HOURS)
+        self.repair_model_ = self._regressor(X, repair_hours, TYPICAL_REPAIR_HOURS)
         self.usage_profile_ = {k: v / v.sum() for k, v in hourly_sessions.items()}
         self.quiet_hour_ = {k: self._quietest(p) for k, p in self.usage_profile_.items()}
         self.quiet_share_ = {
@@ -70,8 +76,13 @@ class MaintenancePlanner(BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _regressor(self, X: Array, target: Array) -> HistGradientBoostingRegressor:
-        seen = np.isfinite(target)
+    def _regressor(self, X: Array, target: Array, typical: float) -> Any:
+        """Hours learnt from the history's events; a history without enough of them gets the
+        typical hours (a constant), said in the card by `typical_hours_used_`."""
+        seen = np.isfinite(target) & (target > 0)
+        if seen.sum() < MIN_EVENTS:
+            self.typical_hours_used_ = True
+            return DummyRegressor(strategy="constant", constant=np.log(typical)).fit(X[:1], [0.0])
         return HistGradientBoostingRegressor(
             max_iter=100, max_leaf_nodes=15, random_state=self.random_state
         ).fit(X[seen], np.log(target[seen]))

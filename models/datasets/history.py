@@ -97,7 +97,8 @@ def read_history(
 
 def _check_values(telemetry: Table, events: Table, chargers: Table | None) -> None:
     """What the column types cannot say: ids, statuses, kinds, duplicates, orphan events."""
-    _refuse(telemetry, "charger_id", _bad_ids(telemetry.columns["charger_id"]), "not a charger id")
+    ids = telemetry.columns["charger_id"]
+    _refuse(telemetry, "charger_id", _bad_ids(ids), "not a charger id", ids)
     status = telemetry.columns["connector_status"]
     known = np.isin(status, list(STATUSES))
     _refuse(telemetry, "connector_status", ~known, "unknown status", status)
@@ -113,7 +114,8 @@ def _check_values(telemetry: Table, events: Table, chargers: Table | None) -> No
             tenant = table.columns["tenant_id"]
             odd = np.array([t is not None and not ID_REGEX.fullmatch(t) for t in tenant.tolist()])
             _refuse(table, "tenant_id", odd, "not a tenant id", tenant)
-    _refuse(events, "charger_id", _bad_ids(events.columns["charger_id"]), "not a charger id")
+    ids = events.columns["charger_id"]
+    _refuse(events, "charger_id", _bad_ids(ids), "not a charger id", ids)
     kind = events.columns["kind"]
     _refuse(events, "kind", ~np.isin(kind, EVENT_KINDS), "unknown event kind", kind)
     if chargers is not None:

@@ -132,10 +132,23 @@ def read_table(root: Path, name: str, shown: Path) -> Table | Problem:
     names = {k for part in parts for k in part}
     table.columns = {
         k: np.concatenate([part[k] for part in parts]) for k in names if all(k in p for p in parts)
-    }
+    } or _empty(spec)
     table.file = np.concatenate(origin_file) if origin_file else table.file
     table.row = np.concatenate(origin_row) if origin_row else table.row
     return table
+
+
+def _empty(spec: tuple[Column, ...]) -> dict[str, Values]:
+    """A table without rows still has its columns."""
+    out: dict[str, Values] = {}
+    for column in spec:
+        if column.kind == "codes":
+            out.update({f"{group}_errors": np.zeros(0) for group in GROUPS})
+        elif column.kind == "string":
+            out[column.name] = np.empty(0, dtype=object)
+        else:
+            out[column.name] = np.empty(0)
+    return out
 
 
 def _convert(

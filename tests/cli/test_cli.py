@@ -17,7 +17,7 @@ from tests.stack import Stack
 
 runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "metrics.json"
-COMMANDS = ["predict", "fleet", "invalidate", "stats", "health", "train", "demo", "run"]
+COMMANDS = ["predict", "fleet", "invalidate", "stats", "health", "train", "simulate", "demo", "run"]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])

@@ -1,0 +1,149 @@
+"""Training from a fleet history as an operator runs it (`chargewatch simulate`, `chargewatch
+train --data`, `python -m models.train --data`): exit codes, the quality gate, nothing
+half-written, the card and the report (opened in a real browser)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.artifacts import MODEL_NAMES, artifact_path
+from models.cards import card_path
+from models.report import REPORT_NAME
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium")
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    chargewatch = Path(sys.executable).with_name("chargewatch")
+    return subprocess.run(
+        [str(chargewatch), *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fleet") / "history"
+    done = run("simulate", "--out", str(out), "--chargers", "400", "--days", "150", "--seed", "5")
+    assert done.returncode == 0, done.stderr
+    assert "wrote 400 chargers x 150 days" in done.stdout
+    return out
+
+
+def test_simulate_then_train_from_the_files(simulated: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    done = run("train", "--data", str(simulated), "--model-dir", str(models))
+    assert done.returncode == 0, done.stderr
+    assert "beats the rule" in done.stdout
+    for name in MODEL_NAMES:
+        assert artifact_path(models, name).exists()
+    card = json.loads(card_path(models, "failure").read_text())
+    assert card["training"]["source"] == str(simulated)
+    assert card["dataset"]["chargers"] == 400 and card["dataset"]["rows"] == 400 * 150
+    assert card["quality_gate"]["passed"] and not card["quality_gate"]["forced"]
+    evaluation = card["evaluation"]
+    window = next(iter(evaluation.values()))
+    assert {"model", "rule"} <= set(window)
+    assert {"roc_auc", "pr_auc", "brier", "calibration_error", "precision_top_5pct"} <= set(
+        window["model"]
+    )
+    assert card["lead_time"]["failures_in_window"] > 0
+    # A second training judges itself against the release now deployed, too.
+    again = run("train", "--data", str(simulated), "--model-dir", str(models))
+    assert again.returncode == 0, again.stderr
+    card = json.loads(card_path(models, "failure").read_text())
+    assert "deployed release" in next(iter(card["evaluation"].values()))
+
+
+def test_a_broken_dataset_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
+    data = tmp_path / "broken"
+    data.mkdir()
+    (data / "telemetry.csv").write_text(
+        "charger_id,timestamp,connector_status,energy_delivered,power,temperature,"
+        "uptime_hours,total_sessions\n"
+        "CHG_1,2026-01-01T00:00:00Z,Available,1,0,20,10,1\n"
+        "CHG_1,not-a-time,Available,1,0,twenty,10,1\n"
+    )
+    (data / "events.csv").write_text("charger_id,timestamp,kind\nCHG_1,2026-01-02T00:00:00Z,fire\n")
+    done = run("train", "--data", str(data), "--model-dir", str(tmp_path / "models"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert any("telemetry.csv, row 2, column timestamp: 'not-a-time'" in line for line in lines)
+    assert any("telemetry.csv, row 2, column temperature: 'twenty'" in line for line in lines)
+    assert any(
+        "events.csv, row 1, column kind: unknown event kind 'fire'" in line for line in lines
+    )
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def rule_perfect(folder: Path, chargers: int = 80, days: int = 150) -> Path:
+    """A fleet whose chargers are Faulted for the 30 days before each failure and never else:
+    the rule baseline is perfect, so no model can beat it."""
+    rng = np.random.default_rng(1)
+    folder.mkdir(parents=True)
+    rows = [
+        "charger_id,timestamp,connector_status,energy_delivered,power,temperature,"
+        "uptime_hours,total_sessions"
+    ]
+    events = ["charger_id,timestamp,kind"]
+    for c in range(chargers):
+        fails = int(rng.integers(40, days - 5))
+        for d in range(days):
+            status = "Faulted" if fails - 30 <= d <= fails + 1 else "Available"
+            when = (START + dt.timedelta(days=d, hours=12)).isoformat()
+            rows.append(f"CHG_{c},{when},{status},10,0,{20 + rng.normal():.2f},{1000 + d},5")
+        events.append(f"CHG_{c},{(START + dt.timedelta(days=fails, hours=13)).isoformat()},failure")
+        events.append(f"CHG_{c},{(START + dt.timedelta(days=fails + 2)).isoformat()},repair")
+    (folder / "telemetry.csv").write_text("\n".join(rows) + "\n")
+    (folder / "events.csv").write_text("\n".join(events) + "\n")
+    return folder
+
+
+def test_a_model_that_does_not_beat_the_rule_is_not_written(tmp_path: Path) -> None:
+    data = rule_perfect(tmp_path / "rule")
+    models = tmp_path / "models"
+    refused = run("train", "--data", str(data), "--model-dir", str(models))
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "does NOT beat the rule" in refused.stderr
+    assert not models.exists() or not any(models.iterdir())  # nothing half-written
+    forced = run("train", "--data", str(data), "--model-dir", str(models), "--force")
+    assert forced.returncode == 0, forced.stderr
+    card = json.loads(card_path(models, "failure").read_text())
+    assert card["quality_gate"] == {**card["quality_gate"], "passed": False, "forced": True}
+    assert [p.name for p in models.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (.ci/run installs it)")
+def test_the_report_opens_in_a_browser_with_its_pictures(trained: tuple[Path, dict]) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    report = trained[0] / REPORT_NAME
+    text = report.read_text()
+    assert text.count("data:image/png;base64,") >= 3
+    assert trained[1]["failure"]["dataset"]["sha256"] in text  # which data made it
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 1600})
+        page.goto(report.as_uri())
+        images = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+        shot = page.screenshot(full_page=True)
+        browser.close()
+    assert len(images) >= 3 and all(width > 100 for width in images)
+    from io import BytesIO
+
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(BytesIO(shot)).convert("L"), dtype=float)
+    assert pixels.std() > 10  # not blank
