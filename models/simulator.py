@@ -254,7 +254,7 @@ def _telemetry(
     heat = load * 10 * (1 + 1.8 * (1 - s["cooling"])) + charging * (5 + 6 * dc)
     temperature = s["ambient"] + season + heat + rng.normal(0, 2.5, n)
     # A failing thermal part runs hot on most days, not all (a cool night, little load).
-    temperature += np.where(thermal & (rng.random(n) < 0.6), rng.uniform(30, 60, n), 0)
+    temperature += np.where(thermal & (rng.random(n) < 0.85), rng.uniform(25, 55, n), 0)
     # The fan shows only part of the cooling's decline (clogged filters and heat sinks do not
     # slow it); the rest shows as heat.
     fan = np.where(dc > 0, NOMINAL_FAN_RPM["DC"], NOMINAL_FAN_RPM["AC"]) * (
