@@ -14,6 +14,7 @@ from pathlib import Path
 from bench import (
     cache_figures,
     health_figures,
+    history_figures,
     hit_figures,
     hitrate,
     model_figures,
@@ -81,6 +82,7 @@ def plan(quick: bool, server: RedisProcess, stack: LocalStack, predictor: Predic
         lambda: task_figures.memory(stack, s["fleet"]),
         lambda: health_figures.ready_latency(stack, s["fleet"] // 5, rt),
         lambda: start_figures.client_start(3 if quick else 9),
+        lambda: history_figures.read_and_featurise(300 if quick else 2_000, 100 if quick else 365),
     ]
     if s["full"]:
         steps += [

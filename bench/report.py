@@ -16,7 +16,7 @@ GROUPS: tuple[tuple[str, frozenset[int]], ...] = (
     ("Task path against a stock Celery worker", frozenset({2, 3, 15, 16, 17})),
     ("Cache hits against raw redis-py and peer caches", frozenset({1, 18, 19})),
     ("Fleet path", frozenset({4, 14})),
-    ("Models", frozenset({11, 12, 13})),
+    ("Models", frozenset({11, 12, 13, 22})),
     ("Reliability and operations", frozenset({5, 6, 7, 9, 10, 20})),
     ("Client start", frozenset({21})),
     ("Freshness: hit rates with refresh-ahead", frozenset({8})),

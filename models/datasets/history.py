@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from vocabulary import ID_REGEX
 
@@ -96,46 +97,77 @@ def read_history(
 
 
 def _check_values(telemetry: Table, events: Table, chargers: Table | None) -> None:
-    """What the column types cannot say: ids, statuses, kinds, duplicates, orphan events."""
+    """What the column types cannot say: ids, statuses, kinds, duplicates, orphan events.
+    Every check runs on the distinct values (pyarrow's hash encoding), then maps back."""
     ids = telemetry.columns["charger_id"]
-    _refuse(telemetry, "charger_id", _bad_ids(ids), "not a charger id", ids)
+    _refuse(telemetry, "charger_id", _fails(ids, _is_id), "not a charger id", ids)
     status = telemetry.columns["connector_status"]
-    known = np.isin(status, list(STATUSES))
-    _refuse(telemetry, "connector_status", ~known, "unknown status", status)
-    telemetry.columns["connector_status"] = np.array(
-        [STATUSES.get(s, s) for s in telemetry.columns["connector_status"].tolist()], dtype=object
+    _refuse(
+        telemetry,
+        "connector_status",
+        _fails(status, STATUSES.__contains__),
+        "unknown status",
+        status,
     )
+    telemetry.columns["connector_status"] = _mapped(telemetry.columns["connector_status"], STATUSES)
     for table in filter(None, (telemetry, chargers)):
         if "charger_type" in table.columns:
             kind = table.columns["charger_type"]
-            odd = np.array([k is not None and k not in CHARGER_TYPES for k in kind.tolist()])
+            odd = _fails(kind, lambda k: k is None or k in CHARGER_TYPES)
             _refuse(table, "charger_type", odd, "not AC or DC", kind)
         if "tenant_id" in table.columns:
             tenant = table.columns["tenant_id"]
-            odd = np.array([t is not None and not ID_REGEX.fullmatch(t) for t in tenant.tolist()])
+            odd = _fails(tenant, lambda t: t is None or _is_id(t))
             _refuse(table, "tenant_id", odd, "not a tenant id", tenant)
     ids = events.columns["charger_id"]
-    _refuse(events, "charger_id", _bad_ids(ids), "not a charger id", ids)
+    _refuse(events, "charger_id", _fails(ids, _is_id), "not a charger id", ids)
     kind = events.columns["kind"]
-    _refuse(events, "kind", ~np.isin(kind, EVENT_KINDS), "unknown event kind", kind)
+    _refuse(events, "kind", _fails(kind, EVENT_KINDS.__contains__), "unknown event kind", kind)
     if chargers is not None:
-        _refuse(chargers, "charger_id", _bad_ids(chargers.columns["charger_id"]), "not an id")
+        ids = chargers.columns["charger_id"]
+        _refuse(chargers, "charger_id", _fails(ids, _is_id), "not a charger id", ids)
     # The same charger at the same time twice: the later row is reported.
-    key = np.char.add(
-        telemetry.columns["charger_id"].astype(str),
-        np.char.add("@", telemetry.columns["timestamp"].astype(str)),
-    )
-    _, first = np.unique(key, return_index=True)
-    duplicate = np.ones(len(key), dtype=bool)
-    duplicate[first] = False
+    charger, _ = _encoded(telemetry.columns["charger_id"])
+    time = telemetry.columns["timestamp"]
+    order = np.lexsort((np.arange(len(time)), time, charger))
+    again = (np.diff(charger[order]) == 0) & (np.diff(time[order]) == 0)
+    duplicate = np.zeros(len(time), dtype=bool)
+    duplicate[order[1:][again]] = True
     _refuse(telemetry, "timestamp", duplicate, "a second reading of this charger at this time")
-    seen = set(telemetry.columns["charger_id"].tolist())
-    orphan = np.array([c not in seen for c in events.columns["charger_id"].tolist()], dtype=bool)
+    seen = set(_encoded(telemetry.columns["charger_id"])[1])
+    orphan = _fails(events.columns["charger_id"], seen.__contains__)
     _refuse(events, "charger_id", orphan, "an event of a charger with no readings")
 
 
-def _bad_ids(ids: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
-    return np.array([not isinstance(i, str) or not ID_REGEX.fullmatch(i) for i in ids.tolist()])
+def _is_id(value: object) -> bool:
+    return isinstance(value, str) and ID_REGEX.fullmatch(value) is not None
+
+
+def _encoded(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], list[Any]]:
+    """(index of each value among the distinct ones, the distinct values), by hashing."""
+    encoded = pa.array(values, type=pa.string()).dictionary_encode()
+    index = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    distinct = encoded.dictionary.to_pylist()
+    if (index < 0).any():  # nulls: one more distinct value, None
+        index = np.where(index < 0, len(distinct), index)
+        distinct.append(None)
+    return index, distinct
+
+
+def _fails(values: npt.NDArray[Any], ok: Any) -> npt.NDArray[np.bool_]:
+    """Which values fail `ok`, asked once per distinct value."""
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    index, distinct = _encoded(values)
+    verdict = np.array([not ok(v) for v in distinct], dtype=bool)
+    failed: npt.NDArray[np.bool_] = verdict[index]
+    return failed
+
+
+def _mapped(values: npt.NDArray[Any], mapping: dict[str, str]) -> npt.NDArray[Any]:
+    index, distinct = _encoded(values)
+    mapped: npt.NDArray[Any] = np.array([mapping.get(v, v) for v in distinct], dtype=object)[index]
+    return mapped
 
 
 def _refuse(
@@ -165,13 +197,17 @@ def _assemble(
     read_rows: int,
 ) -> History:
     cols = telemetry.columns
-    ids = cols["charger_id"]
-    charger_ids, charger = np.unique(ids, return_inverse=True)
+    charger, distinct = _encoded(cols["charger_id"])
+    # Charger numbers in id order, so every table sorts the same way.
+    ranks = np.argsort(np.array(distinct, dtype=object))
+    renumber = np.empty(len(ranks), dtype=np.intp)
+    renumber[ranks] = np.arange(len(ranks))
+    charger_ids, charger = np.array(distinct, dtype=object)[ranks], renumber[charger]
     order = np.lexsort((cols["timestamp"], charger))
     cols = {k: v[order] for k, v in cols.items()}
     charger, time = charger[order], cols["timestamp"]
     n = len(time)
-    _fill_class(cols, chargers, n)
+    _fill_class(cols, chargers, charger, charger_ids)
     index = {c: i for i, c in enumerate(charger_ids.tolist())}
     ev_charger = np.array([index[c] for c in events.columns["charger_id"].tolist()], dtype=np.intp)
     ev_time, ev_kind = events.columns["timestamp"], events.columns["kind"]
@@ -307,24 +343,24 @@ def _attach(key: Keys, event_key: Keys, hours: Array) -> Array:
     return out
 
 
-def _fill_class(cols: dict[str, Any], chargers: Table | None, n: int) -> None:
+def _fill_class(
+    cols: dict[str, Any], chargers: Table | None, charger: npt.NDArray[np.intp], ids: Any
+) -> None:
     """Rating and type from the readings, else from the chargers table."""
+    n = len(charger)
     cols.setdefault("rated_power_kw", np.full(n, np.nan))
     cols.setdefault("charger_type", np.full(n, None, dtype=object))
     if chargers is None:
         return
     table = {cid: i for i, cid in enumerate(chargers.columns["charger_id"].tolist())}
-    rows = np.array([table.get(c, -1) for c in cols["charger_id"].tolist()], dtype=np.intp)
+    rows = np.array([table.get(c, -1) for c in ids.tolist()], dtype=np.intp)[charger]
     known = rows >= 0
     for name in ("rated_power_kw", "charger_type"):
         if name not in chargers.columns:
             continue
         source = chargers.columns[name][np.maximum(rows, 0)]
-        missing = (
-            np.isnan(cols[name])
-            if name == "rated_power_kw"
-            else np.array([v is None for v in cols[name].tolist()])
-        )
+        given = cols[name]
+        missing = np.isnan(given) if name == "rated_power_kw" else given == None  # noqa: E711
         cols[name] = np.where(known & missing, source, cols[name])
 
 
@@ -333,9 +369,7 @@ def _usage_profile(cols: dict[str, Any], time: Array) -> dict[str, Array]:
     hours = ((time % DAY) // 3600).astype(int)
     charging = cols["connector_status"] == "Charging"
     kind = cols["charger_type"]
-    is_dc = np.array([k == "DC" for k in kind.tolist()]) | (
-        np.nan_to_num(cols["rated_power_kw"]) > 22
-    )
+    is_dc = (kind == "DC") | (np.nan_to_num(cols["rated_power_kw"]) > 22)
     out = {}
     for name, mask in (("AC", ~is_dc), ("DC", is_dc)):
         counts = np.bincount(hours[charging & mask], minlength=24).astype(float)
