@@ -1,0 +1,165 @@
+"""A charger's live state, built frame by frame (sans-I/O): `apply(state, call, now)` gives the
+new state and whether it brings news (another material state, models.fingerprint).
+
+The state is a telemetry document (ChargerMetrics) once its readings are known, with what the
+frames taught kept under `metadata.ocpp`: each connector's status (the charger's is its worst
+connector's), error codes seen within a week, the energy register's deltas of the last 24 hours
+(a register that goes backwards is a meter reset, not negative energy), the last message ids
+(a duplicate is ingested once) and how many timestamps from the future were clamped. A reading
+older than the state does not move it back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
+
+from .frames import Call
+from .mapping import observe
+
+CODE_WINDOW_S: Final = 7 * 86_400.0
+ENERGY_WINDOW_S: Final = 86_400.0
+FUTURE_TOLERANCE_S: Final = 300.0
+REMEMBERED_IDS: Final = 16
+# Worst first: the charger's status is its worst connector's.
+SEVERITY: Final = (
+    "Faulted",
+    "Unavailable",
+    "Charging",
+    "SuspendedEVSE",
+    "SuspendedEV",
+    "Preparing",
+    "Finishing",
+    "Reserved",
+    "Available",
+)
+# What a document needs before a model can judge it; until then predictions say NoTelemetry.
+READINGS: Final = ("temperature",)
+Document = dict[str, Any]
+
+
+@dataclass
+class ChargerState:
+    charger_id: str
+    connectors: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, float] = field(default_factory=dict)  # code -> last seen (epoch s)
+    measured: dict[str, float] = field(default_factory=dict)
+    measured_at: float = 0.0
+    register_kwh: float | None = None
+    energy: list[tuple[float, float]] = field(default_factory=list)  # (time, kWh delivered)
+    sessions: int = 0
+    message_ids: list[str] = field(default_factory=list)
+    clamped: int = 0
+    static: dict[str, Any] = field(default_factory=dict)  # rating, type, hours: not in OCPP
+
+    @classmethod
+    def of(cls, charger_id: str, doc: Document | None) -> ChargerState:
+        """The state kept in a stored document (a fresh one when there is none)."""
+        kept = ((doc or {}).get("metadata") or {}).get("ocpp")
+        if not isinstance(kept, dict):
+            return cls(charger_id)
+        known = {k: v for k, v in kept.items() if k in cls.__dataclass_fields__}
+        known["energy"] = [tuple(pair) for pair in known.get("energy", [])]
+        return cls(**{**known, "charger_id": charger_id})
+
+    @property
+    def status(self) -> str:
+        present = set(self.connectors.values())
+        return next((s for s in SEVERITY if s in present), "Available")
+
+    def document(self) -> Document | None:
+        """The telemetry document of this state (None until a reading is known)."""
+        if any(name not in self.measured for name in READINGS):
+            return None
+        doc: Document = {
+            "charger_id": self.charger_id,
+            "connector_status": self.status,
+            "energy_delivered": round(sum(kwh for _, kwh in self.energy), 6),
+            "power": self.measured.get("power", 0.0),
+            "error_codes": sorted(self.codes)[:32],
+            "uptime_hours": float(self.static.get("uptime_hours", 0.0)),
+            "total_sessions": int(self.static.get("total_sessions", 0)) + self.sessions,
+            **{k: v for k, v in self.measured.items() if k != "power"},
+            **{k: v for k, v in self.static.items() if k not in ("uptime_hours", "total_sessions")},
+            "timestamp": _iso(self.measured_at) if self.measured_at else None,
+        }
+        doc["metadata"] = {"ocpp": _kept(self)}
+        return doc
+
+
+@dataclass(frozen=True)
+class Applied:
+    state: ChargerState
+    news: bool  # the material state changed (its predictions should be refreshed)
+    duplicate: bool = False
+    metrics: ChargerMetrics | None = None
+
+
+def apply(state: ChargerState, call: Call, now: dt.datetime) -> Applied:
+    """The state after one validated CALL."""
+    if call.message_id in state.message_ids:
+        return Applied(state, news=False, duplicate=True, metrics=_metrics(state))
+    before = _print(state)
+    seen = observe(call)
+    at = now.timestamp() if seen.at is None else seen.at.timestamp()
+    if at > now.timestamp() + FUTURE_TOLERANCE_S:
+        at, state.clamped = now.timestamp(), state.clamped + 1
+    for connector, status in seen.statuses.items():
+        state.connectors[str(connector)] = status
+    for code in seen.error_codes:
+        state.codes[code] = max(at, state.codes.get(code, 0.0))
+    state.codes = {c: t for c, t in state.codes.items() if t >= at - CODE_WINDOW_S}
+    if seen.measured and at >= state.measured_at:  # an older reading never moves it back
+        state.measured.update(seen.measured)
+        state.measured_at = at
+    if seen.energy_register_kwh is not None:
+        _register(state, seen.energy_register_kwh, at)
+    if call.action in ("StartTransaction",) or (
+        call.action == "TransactionEvent" and call.payload.get("eventType") == "Started"
+    ):
+        state.sessions += 1
+    state.message_ids = [*state.message_ids, call.message_id][-REMEMBERED_IDS:]
+    metrics = _metrics(state)
+    return Applied(state, news=_print(state) != before and metrics is not None, metrics=metrics)
+
+
+def _register(state: ChargerState, register: float, at: float) -> None:
+    """Energy delivered: positive register steps; a step down is a meter reset."""
+    last = state.register_kwh
+    delta = 0.0 if last is None else register - last if register >= last else register
+    state.register_kwh = register
+    if delta > 0:
+        hour = at // 3600 * 3600  # kept per hour: at most 25 entries, whatever the frame rate
+        if state.energy and state.energy[-1][0] == hour:
+            state.energy[-1] = (hour, state.energy[-1][1] + delta)
+        else:
+            state.energy.append((hour, delta))
+    state.energy = [(t, kwh) for t, kwh in state.energy if t > at - ENERGY_WINDOW_S]
+
+
+def _metrics(state: ChargerState) -> ChargerMetrics | None:
+    doc = state.document()
+    if doc is None:
+        return None
+    try:
+        return parse_metrics(doc)
+    except InvalidTelemetry:
+        return None  # a reading out of range for ChargerMetrics: not a state to predict from
+
+
+def _print(state: ChargerState) -> str | None:
+    metrics = _metrics(state)
+    return None if metrics is None else fingerprint(metrics)
+
+
+def _kept(state: ChargerState) -> dict[str, Any]:
+    kept = asdict(state)
+    kept.pop("charger_id")
+    return kept
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
