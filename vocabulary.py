@@ -68,6 +68,9 @@ ECHO: Final = "tasks.echo"
 DRAIN_INVALIDATIONS: Final = "tasks.drain_invalidations"
 PURGE: Final = "tasks.purge_superseded_versions"
 REFRESH_AHEAD: Final = "tasks.refresh_ahead"
+INGEST_OCPP: Final = "tasks.ingest_ocpp"
+INGEST_OCPP_BATCH: Final = "tasks.ingest_ocpp_batch"
+REFRESH_CHARGER: Final = "tasks.refresh_charger"
 
 # -- queues ----------------------------------------------------------------------------------
 INTERACTIVE: Final = "interactive"

@@ -252,6 +252,11 @@ def sent_key(task_id: str) -> str:
     return f"{INTERNAL_PREFIX}:sent:{validate_token(task_id, 'task id')}"
 
 
+def debounce_key(scoped: str) -> str:
+    """Held for a few seconds after a charger's predictions were refreshed on news."""
+    return f"{INTERNAL_PREFIX}:debounce:{scoped}"
+
+
 def progress_key(job_id: str) -> str:
     """Progress of a fleet job: total, done, errors."""
     return f"{INTERNAL_PREFIX}:progress:{validate_token(job_id, 'job id')}"

@@ -74,6 +74,11 @@ class ChargerState:
         """The telemetry document of this state (None until a reading is known)."""
         if any(name not in self.measured for name in READINGS):
             return None
+        return self.stored()
+
+    def stored(self) -> Document:
+        """What is kept for the charger: its document, complete or not yet (the state rides
+        along under metadata.ocpp)."""
         doc: Document = {
             "charger_id": self.charger_id,
             "connector_status": self.status,

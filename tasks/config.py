@@ -20,7 +20,15 @@ from .settings import AppSettings
 # Modules holding the tasks: the worker imports them at start; clients never do.
 TASK_MODULES = tuple(
     f"{__package__}.jobs.{module}"
-    for module in ("predictions", "fleet", "invalidation", "beat", "health", "diagnostics")
+    for module in (
+        "predictions",
+        "fleet",
+        "invalidation",
+        "beat",
+        "health",
+        "diagnostics",
+        "ingestion",
+    )
 )
 # Periodic jobs: schedule entry -> (task, the setting holding its interval in seconds).
 BEAT_JOBS = {

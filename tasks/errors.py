@@ -8,6 +8,7 @@ from cachepolicy.errors import (
     InvalidPredictionType,
     InvalidTenantId,
 )
+from ingest.frames import InvalidFrame
 from models.errors import InvalidTelemetry
 
 
@@ -43,6 +44,7 @@ INPUT_ERRORS: tuple[type[Exception], ...] = (
     InvalidPredictionType,
     InvalidTelemetry,
     InvalidArguments,
+    InvalidFrame,
     NoTelemetry,
 )
 # Expected outcomes: no traceback, no retry. A poison message is kept as a dead letter.

@@ -30,13 +30,20 @@ register(
 
 
 def send(
-    app: Celery, task: str, /, *args: Any, tenant_id: str | None = None, **kwargs: Any
+    app: Celery,
+    task: str,
+    /,
+    *args: Any,
+    tenant_id: str | None = None,
+    countdown: float | None = None,
+    **kwargs: Any,
 ) -> AsyncResult[Any]:
     """Send `task` by name with JSON arguments to its queue; `tenant_id` only when given (the
-    tasks' default is no tenant)."""
+    tasks' default is no tenant); `countdown`: run it that many seconds from now."""
     if tenant_id is not None:
         kwargs["tenant_id"] = tenant_id
-    return app.send_task(task, args=list(args), kwargs=kwargs, queue=vocabulary.queue_of(task))
+    queue = vocabulary.queue_of(task)
+    return app.send_task(task, args=list(args), kwargs=kwargs, queue=queue, countdown=countdown)
 
 
 def fleet_chord(

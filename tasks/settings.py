@@ -46,6 +46,10 @@ class AppSettings(CacheSettings):
     task_events: bool = False
     visibility_timeout: int = Field(600, gt=0)
 
+    # News from OCPP frames refreshes a charger's predictions at once, then at most once more
+    # per this many seconds (a flapping connector costs one refresh per window).
+    ocpp_debounce: float = Field(3.0, gt=0)
+
     beat_invalidation_interval: float = Field(10.0, gt=0)
     beat_purge_interval: float = Field(60.0, gt=0)
     beat_refresh_interval: float = Field(30.0, gt=0)

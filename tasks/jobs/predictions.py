@@ -11,7 +11,7 @@ import time
 
 from cachepolicy import Tagged
 from cachepolicy.keys import scoped_id
-from models import ChargerMetrics, fingerprint, parse_metrics
+from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
 from vocabulary import PREDICTION_TYPES
 
 from ..celery import app
@@ -34,7 +34,14 @@ def stored_metrics(runtime: Runtime, charger_id: str, tenant_id: str | None) -> 
     doc = runtime.cache.telemetry.get(charger_id, tenant_id=tenant_id)
     if doc is None:
         raise NoTelemetry.of(charger_id)
-    return parse_metrics(doc)
+    try:
+        return parse_metrics(doc)
+    except InvalidTelemetry:
+        if "ocpp" not in (doc.get("metadata") or {}):
+            raise
+        raise NoTelemetry(
+            f"charger {charger_id!r} has sent OCPP frames but no reading with a temperature yet"
+        ) from None
 
 
 def predict(

@@ -1,0 +1,104 @@
+"""OCPP frames in by task against a real worker: frames built with the `ocpp` package's own
+request classes, a live state that `predict_*(charger_id)` with `metrics=None` reads, news that
+refreshes predictions at once, bad frames refused without retries, duplicates once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from ocpp.v16 import call as v16
+
+import vocabulary
+from cachepolicy.keys import prediction_key
+from tests.ingest.test_frames import frame, meter_values, sample
+from tests.stack import Stack, wait_until
+
+CP = "CP_OCPP_1"
+FAILURE = vocabulary.PREDICTION_TYPES["failure"].task
+
+
+def ingest(stack: Stack, sent: list[Any], cp: str = CP, **kwargs: Any) -> dict[str, Any]:
+    return stack.call(vocabulary.INGEST_OCPP, cp, sent, **kwargs)
+
+
+def reading(message: str, temperature: str = "30", power_w: str = "0") -> list[Any]:
+    sent = meter_values(
+        sample(temperature, "Temperature", location="Body"),
+        sample(power_w, "Power.Active.Import", unit="W"),
+        sample("1000", "Energy.Active.Import.Register", unit="kWh"),
+    )
+    sent[1] = message
+    return sent
+
+
+def test_frames_build_the_state_predictions_read(stack: Stack, clean_cache: Callable) -> None:
+    boot = frame(v16.BootNotification(charge_point_model="X1", charge_point_vendor="ACME"))
+    assert ingest(stack, boot) == {
+        "accepted": True,
+        "charger_id": CP,
+        "action": "BootNotification",
+        "news": False,
+        "duplicate": False,
+    }
+    with pytest.raises(Exception, match="no reading with a temperature yet"):
+        stack.call(FAILURE, CP)
+    first = ingest(stack, reading("mv-1"))
+    assert first["news"] is True
+    served = stack.call(FAILURE, CP)
+    assert served["charger_id"] == CP and served["served_from_cache"] is True  # refreshed at once
+    healthy = served["failure_probability"]
+    faulted = frame(
+        v16.StatusNotification(connector_id=1, error_code="GroundFailure", status="Faulted"),
+        "sn-1",
+    )
+    assert ingest(stack, faulted)["news"] is True
+    raw = stack.raw_cache()
+    key = prediction_key("failure", stack.settings.cache_version, CP)
+
+    def cached() -> dict[str, Any]:
+        return json.loads(raw.get(key))
+
+    # Within the debounce window of the first news: refreshed when the window ends.
+    assert wait_until(lambda: cached()["failure_probability"] > healthy, timeout=10)
+    after = stack.call(FAILURE, CP)
+    assert after["served_from_cache"] is True
+    assert after["failure_probability"] == cached()["failure_probability"] >= 0.2
+    drift = ingest(stack, reading("mv-2", temperature="30.5"))
+    assert drift["news"] is False
+    again = ingest(stack, reading("mv-2", temperature="30.5"))
+    assert again["duplicate"] is True
+
+
+def test_a_bad_frame_fails_at_once_naming_the_field_and_is_no_dead_letter(
+    stack: Stack, clean_cache: Callable
+) -> None:
+    bad = [
+        2,
+        "m-1",
+        "StatusNotification",
+        {"connectorId": "one", "errorCode": "NoError", "status": "Available"},
+    ]
+    with pytest.raises(Exception, match=r"\$\.connectorId"):
+        ingest(stack, bad)
+    with pytest.raises(Exception, match="not a CALL"):
+        ingest(stack, [3, "m-1", {}])
+    with pytest.raises(Exception, match="charger_id 'CP\\*' is invalid"):
+        ingest(stack, frame(v16.Heartbeat()), cp="CP*")
+    assert wait_until(lambda: stack.raw_cache().xlen("cw:dead-letters") == 0, timeout=1)
+
+
+def test_a_batch_reports_each_bad_item_and_ingests_the_rest(
+    stack: Stack, clean_cache: Callable
+) -> None:
+    items = [{"charge_point_id": f"CP_B{i}", "frame": reading(f"b-{i}")} for i in range(20)] + [
+        {"charge_point_id": "CP_BAD", "frame": [2, "x", "MeterValues", {}]},
+        "nonsense",
+    ]
+    summary = stack.call(vocabulary.INGEST_OCPP_BATCH, items, timeout=60)
+    assert (summary["accepted"], summary["refused"], summary["news"]) == (20, 2, 20)
+    assert [e["index"] for e in summary["errors"]] == [20, 21]
+    assert "$" in summary["errors"][0]["message"]
+    assert stack.call(FAILURE, "CP_B3")["charger_id"] == "CP_B3"
