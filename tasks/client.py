@@ -128,11 +128,16 @@ class ClientCore:
         self.settings = settings or load_settings(AppSettings)
         self._own_app = app is None  # an app handed in is the caller's to close
         self.app = app or make_app(self.settings)
-        # Heartbeats, progress and dead letters: small blocking reads on a pool of their own.
-        self.state = SyncCacheService(self.settings)
-        self.versions = ModelVersions(Heartbeats(self.state.executor).model_versions)
+        # The heartbeats are read through the blocking cache they validate: bound once it exists.
+        self.versions = ModelVersions(lambda: Heartbeats(self.state.executor).model_versions())
+        self.state = self._blocking_cache()
         self.progress = FleetProgress(self.state.executor)
         self.dead_letters = DeadLetters(self.state.executor)
+
+    def _blocking_cache(self) -> SyncCacheService:
+        """Heartbeats, progress and dead letters: small blocking reads (the asyncio face's own
+        pool; the blocking face reads them through its one cache)."""
+        return SyncCacheService(self.settings)
 
     def send(self, task: str, /, *args: Any, tenant_id: str | None = None, **kwargs: Any) -> Any:
         """Send any of our tasks by name to its queue (tasks.sending)."""
@@ -193,8 +198,11 @@ class PredictionClient(ClientCore):
 
     def __init__(self, settings: AppSettings | None = None, *, app: Celery | None = None) -> None:
         super().__init__(settings, app)
-        self.cache = SyncCacheService(self.settings, validators=hit_checks(self.versions.served))
+        self.cache = self.state  # one pool per process
         self._ops = PredictionOps(self.cache.core)
+
+    def _blocking_cache(self) -> SyncCacheService:
+        return SyncCacheService(self.settings, validators=hit_checks(self.versions.served))
 
     def predict(
         self,
@@ -251,7 +259,6 @@ class PredictionClient(ClientCore):
         )
 
     def close(self) -> None:
-        self.cache.close()
         self.close_core()
 
     def __enter__(self) -> PredictionClient:

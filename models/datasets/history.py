@@ -127,14 +127,14 @@ def _check_values(telemetry: Table, events: Table, chargers: Table | None) -> No
         ids = chargers.columns["charger_id"]
         _refuse(chargers, "charger_id", _fails(ids, _is_id), "not a charger id", ids)
     # The same charger at the same time twice: the later row is reported.
-    charger, _ = _encoded(telemetry.columns["charger_id"])
+    charger, distinct = _encoded(telemetry.columns["charger_id"])
     time = telemetry.columns["timestamp"]
     order = np.lexsort((np.arange(len(time)), time, charger))
     again = (np.diff(charger[order]) == 0) & (np.diff(time[order]) == 0)
     duplicate = np.zeros(len(time), dtype=bool)
     duplicate[order[1:][again]] = True
     _refuse(telemetry, "timestamp", duplicate, "a second reading of this charger at this time")
-    seen = set(_encoded(telemetry.columns["charger_id"])[1])
+    seen = set(distinct)
     orphan = _fails(events.columns["charger_id"], seen.__contains__)
     _refuse(events, "charger_id", orphan, "an event of a charger with no readings")
 

@@ -21,7 +21,8 @@ from ..sending import send
 from ..wire import Document, Unchecked
 from ..worker.base import ChargewatchTask
 from ..worker.runtime import Runtime
-from .predictions import predict
+from .compute import compute_and_store
+from .fleet import run_chunk
 
 REFRESHED_TYPES = ("failure", "anomaly")
 MAX_BATCH = 10_000
@@ -44,9 +45,10 @@ def ingest(
         store.set(charge_point_id, applied.state.stored(), tenant_id=tenant_id)
     later = False
     if applied.news and applied.metrics is not None and _first_in_window(runtime, scoped):
-        doc = applied.metrics.model_dump(mode="json")
+        # The state was just written: the predictions alone, one pipeline each (no cache read:
+        # news means no entry was computed from this material state).
         for kind in REFRESHED_TYPES:
-            predict(runtime, kind, charge_point_id, doc, tenant_id)
+            compute_and_store(runtime, kind, [applied.metrics], tenant_id=tenant_id)
         later = True
     result = {
         "accepted": True,
@@ -132,8 +134,9 @@ def refresh_charger(
     latest = state.document()
     if latest is None:
         return {"charger_id": charger_id, "refreshed": []}
-    served = {k: predict(self.runtime, k, charger_id, latest, tenant_id) for k in REFRESHED_TYPES}
-    return {
-        "charger_id": charger_id,
-        "refreshed": [k for k, p in served.items() if not p["served_from_cache"]],
+    # The fleet path's cache-first rule for one charger: computed only where the entry was
+    # computed from another material state.
+    done = {
+        k: run_chunk(self.runtime, k, [latest], None, tenant_id=tenant_id) for k in REFRESHED_TYPES
     }
+    return {"charger_id": charger_id, "refreshed": [k for k, r in done.items() if r["computed"]]}
