@@ -309,6 +309,27 @@ def secrets(
     console.print(f"wrote API_KEY and FLOWER_BASIC_AUTH to {env_file} (mode 600)")
 
 
+ocpp = typer.Typer(help="OCPP: the websocket endpoint for mirrored charger traffic.")
+app.add_typer(ocpp, name="ocpp")
+
+
+@ocpp.command("serve")
+@one_line_errors
+def ocpp_serve() -> None:
+    """Serve ws://OCPP_HOST:OCPP_PORT/ocpp/{charge_point_id} (ocpp1.6, ocpp2.0.1) until Ctrl-C,
+    answering as a central system and feeding every frame to the workers' ingestion. Beyond
+    loopback it refuses to start without OCPP_BASIC_AUTH; OCPP_TLS_CERT/KEY give wss://."""
+    import asyncio
+
+    from gateway.__main__ import problem_of, run
+
+    config = settings()
+    problem = problem_of(config)
+    if problem:
+        raise BadInput(problem)
+    asyncio.run(run(config))
+
+
 check = typer.Typer(help="Container healthchecks: exit 0 when healthy, else 1 with one line.")
 app.add_typer(check, name="check")
 

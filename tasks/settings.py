@@ -46,6 +46,18 @@ class AppSettings(CacheSettings):
     task_events: bool = False
     visibility_timeout: int = Field(600, gt=0)
 
+    # `chargewatch ocpp serve`: the OCPP-J websocket endpoint (security profile 1 with
+    # OCPP_BASIC_AUTH, profile 2 with a certificate and key as well).
+    ocpp_host: str = "127.0.0.1"
+    ocpp_port: int = Field(9000, ge=1, le=65535)
+    ocpp_basic_auth: SecretStr | None = None
+    ocpp_tls_cert: str | None = None
+    ocpp_tls_key: str | None = None
+    ocpp_heartbeat_interval: int = Field(300, ge=1)
+    # A charger with no frame for this many heartbeat intervals is stale (health, /metrics).
+    ocpp_stale_intervals: float = Field(3.0, gt=0)
+    ocpp_batch_window: float = Field(0.05, gt=0)
+
     # News from OCPP frames refreshes a charger's predictions at once, then at most once more
     # per this many seconds (a flapping connector costs one refresh per window).
     ocpp_debounce: float = Field(3.0, gt=0)
@@ -57,13 +69,18 @@ class AppSettings(CacheSettings):
     refresh_min_requests: float = Field(1.0, ge=0)
     refresh_margin: float = Field(0.02, gt=0, lt=1)
 
-    @field_validator("flower_basic_auth")
+    @field_validator("flower_basic_auth", "ocpp_basic_auth")
     @classmethod
     def _basic_auth(cls, value: SecretStr | None) -> SecretStr | None:
         pairs = [] if value is None else value.get_secret_value().split(",")
         if any(":" not in pair or pair.startswith(":") or pair.endswith(":") for pair in pairs):
             raise ValueError("expected user:password (comma-separated for several users)")
         return value
+
+    @field_validator("ocpp_tls_cert", "ocpp_tls_key")
+    @classmethod
+    def _optional_path(cls, value: str | None) -> str | None:
+        return value or None  # compose passes an unset variable as ""
 
     @field_validator("celery_broker_url")
     @classmethod

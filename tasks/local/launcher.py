@@ -118,6 +118,11 @@ def beat(settings: AppSettings, log: Path, schedule: Path) -> ManagedProcess:
     return ManagedProcess(command, settings_env(settings), log)
 
 
+def gateway(settings: AppSettings, log: Path) -> ManagedProcess:
+    """`python -m gateway`: the OCPP endpoint on settings.ocpp_host:ocpp_port."""
+    return ManagedProcess([sys.executable, "-m", "gateway"], settings_env(settings), log)
+
+
 def wait_for_workers(app: Celery, names: Sequence[str], timeout: float = 60.0) -> None:
     """Block until every named worker answers a ping (broker hiccups are retried)."""
     deadline = time.monotonic() + timeout

@@ -22,7 +22,11 @@ from tests.stack import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = shutil.which("docker-compose")
 needs_compose = pytest.mark.skipif(COMPOSE is None, reason="docker-compose not installed")
-SECRETS = {"API_KEY": "k-" + "x" * 30, "FLOWER_BASIC_AUTH": "ops:s3cret-pw"}
+SECRETS = {
+    "API_KEY": "k-" + "x" * 30,
+    "FLOWER_BASIC_AUTH": "ops:s3cret-pw",
+    "OCPP_BASIC_AUTH": "mirror:s3cret-pw",
+}
 
 
 def compose_config(folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -62,6 +66,8 @@ def test_published_services_listen_beyond_loopback_and_check_readiness(
     assert services["api"]["environment"]["API_HOST"] == "0.0.0.0"
     assert services["api"]["environment"]["API_KEY"] == SECRETS["API_KEY"]
     assert services["flower"]["environment"]["FLOWER_HOST"] == "0.0.0.0"
+    assert services["ocpp"]["environment"]["OCPP_HOST"] == "0.0.0.0"
+    assert services["ocpp"]["environment"]["OCPP_BASIC_AUTH"] == SECRETS["OCPP_BASIC_AUTH"]
     checks = {n: " ".join(s["healthcheck"]["test"]) for n, s in services.items() if n != "train"}
     assert "/api/v1/health/ready" in checks["api"]
     assert "/healthcheck" in checks["flower"]
@@ -92,7 +98,11 @@ def start(command: list[str], env: dict[str, str], log: Path) -> ManagedProcess:
 
 @pytest.mark.parametrize(
     ("service", "command", "secret"),
-    [("api", ["-m", "api"], "API_KEY"), ("flower", ["-m", "tasks.flower"], "FLOWER_BASIC_AUTH")],
+    [
+        ("api", ["-m", "api"], "API_KEY"),
+        ("flower", ["-m", "tasks.flower"], "FLOWER_BASIC_AUTH"),
+        ("ocpp", ["-m", "gateway"], "OCPP_BASIC_AUTH"),
+    ],
 )
 def test_refuses_to_listen_beyond_loopback_without_its_secret(
     resolved: dict[str, Any],
@@ -114,8 +124,11 @@ def test_refuses_to_listen_beyond_loopback_without_its_secret(
     proc = start([sys.executable, *command], allowed, tmp_path / f"{service}.log")
     try:
         port = allowed[f"{service.upper()}_PORT"]
-        path = "/api/v1/health/live" if service == "api" else "/healthcheck"
-        assert wait_until(lambda: _status(f"http://127.0.0.1:{port}{path}") == 200, 30)
+        # The OCPP endpoint answers plain HTTP with its refusal: not a websocket path.
+        path, status = {"api": ("/api/v1/health/live", 200), "ocpp": ("/", 404)}.get(
+            service, ("/healthcheck", 200)
+        )
+        assert wait_until(lambda: _status(f"http://127.0.0.1:{port}{path}") == status, 30)
     finally:
         proc.stop()
 
