@@ -71,6 +71,10 @@ REFRESH_AHEAD: Final = "tasks.refresh_ahead"
 INGEST_OCPP: Final = "tasks.ingest_ocpp"
 INGEST_OCPP_BATCH: Final = "tasks.ingest_ocpp_batch"
 REFRESH_CHARGER: Final = "tasks.refresh_charger"
+# OCPP frames are counted fleet-wide as `ocpp:<Action>:<outcome>` (the action `invalid` when a
+# frame is refused before its action could be read).
+OCPP_FRAMES: Final = "ocpp"
+FRAME_OUTCOMES: Final = ("accepted", "duplicate", "refused")
 
 # -- queues ----------------------------------------------------------------------------------
 INTERACTIVE: Final = "interactive"

@@ -29,6 +29,8 @@ WORKERS_KEY: Final = f"{INTERNAL_PREFIX}:workers"
 PROCESSES_KEY: Final = f"{INTERNAL_PREFIX}:processes"
 DEAD_LETTERS_KEY: Final = f"{INTERNAL_PREFIX}:dead-letters"
 JOB_LAST_RUN_KEY: Final = f"{INTERNAL_PREFIX}:job-last-run"
+# Chargers that sent OCPP frames: scoped id -> time of the last one (stale ones show in health).
+OCPP_SEEN_KEY: Final = f"{INTERNAL_PREFIX}:ocpp:seen"
 
 # Counters and registries are refreshed on every flush; the TTL only reaps them once every
 # process of a deployment is gone.

@@ -12,13 +12,13 @@ older than the state does not move it back.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
 
 from .frames import Call
-from .mapping import observe
+from .mapping import Observation, observe
 
 CODE_WINDOW_S: Final = 7 * 86_400.0
 ENERGY_WINDOW_S: Final = 86_400.0
@@ -54,6 +54,9 @@ class ChargerState:
     message_ids: list[str] = field(default_factory=list)
     clamped: int = 0
     static: dict[str, Any] = field(default_factory=dict)  # rating, type, hours: not in OCPP
+    # The material fingerprint of the state (models.fingerprint), kept with it so that a frame
+    # computes it once, for the state it makes, not again for the state it found.
+    printed: str | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, charger_id: str, doc: Document | None) -> ChargerState:
@@ -61,20 +64,25 @@ class ChargerState:
         kept = ((doc or {}).get("metadata") or {}).get("ocpp")
         if not isinstance(kept, dict):
             return cls(charger_id)
-        known = {k: v for k, v in kept.items() if k in cls.__dataclass_fields__}
+        known = {k: v for k, v in kept.items() if k in KEPT}
         known["energy"] = [tuple(pair) for pair in known.get("energy", [])]
-        return cls(**{**known, "charger_id": charger_id})
+        state = cls(**{**known, "charger_id": charger_id})
+        if "printed" not in known:
+            state.printed = _print(state)
+        return state
 
     @property
     def status(self) -> str:
         present = set(self.connectors.values())
         return next((s for s in SEVERITY if s in present), "Available")
 
+    def ready(self) -> bool:
+        """Whether a model can judge this state (its readings are known)."""
+        return all(name in self.measured for name in READINGS)
+
     def document(self) -> Document | None:
         """The telemetry document of this state (None until a reading is known)."""
-        if any(name not in self.measured for name in READINGS):
-            return None
-        return self.stored()
+        return self.stored() if self.ready() else None
 
     def stored(self) -> Document:
         """What is kept for the charger: its document, complete or not yet (the state rides
@@ -95,19 +103,33 @@ class ChargerState:
         return doc
 
 
+# Statuses in service again after a fault: the fault was repaired.
+IN_SERVICE: Final = frozenset(SEVERITY) - {"Faulted", "Unavailable"}
+
+
+KEPT: Final = tuple(f for f in ChargerState.__dataclass_fields__ if f != "charger_id")
+
+
 @dataclass(frozen=True)
 class Applied:
     state: ChargerState
     news: bool  # the material state changed (its predictions should be refreshed)
     duplicate: bool = False
     metrics: ChargerMetrics | None = None
+    at: float = 0.0  # when the frame says it happened (epoch s, clamped)
+    # For the fleet history: the reading this frame makes (None: it says nothing of one), and
+    # the event it is evidence of (a connector turning Faulted: "failure"; back in service
+    # after one: "repair").
+    reading: Document | None = None
+    event: str | None = None
+    stored: Document | None = None  # state.stored(), as made once for this frame
 
 
 def apply(state: ChargerState, call: Call, now: dt.datetime) -> Applied:
     """The state after one validated CALL."""
     if call.message_id in state.message_ids:
         return Applied(state, news=False, duplicate=True, metrics=_metrics(state))
-    before = _print(state)
+    before, status_before = state.printed, state.status
     seen = observe(call)
     at = now.timestamp() if seen.at is None else seen.at.timestamp()
     if at > now.timestamp() + FUTURE_TOLERANCE_S:
@@ -127,8 +149,38 @@ def apply(state: ChargerState, call: Call, now: dt.datetime) -> Applied:
     ):
         state.sessions += 1
     state.message_ids = [*state.message_ids, call.message_id][-REMEMBERED_IDS:]
-    metrics = _metrics(state)
-    return Applied(state, news=_print(state) != before and metrics is not None, metrics=metrics)
+    stored = state.stored()
+    doc = stored if state.ready() else None
+    metrics = _metrics_of(doc)
+    state.printed = None if metrics is None else fingerprint(metrics)
+    stored["metadata"]["ocpp"]["printed"] = state.printed
+    return Applied(
+        state,
+        news=state.printed != before and metrics is not None,
+        metrics=metrics,
+        at=at,
+        reading=_reading(doc, seen, at),
+        event=_event(status_before, state.status),
+        stored=stored,
+    )
+
+
+def _reading(doc: Document | None, seen: Observation, at: float) -> Document | None:
+    """The history row of a frame that says something of the charger (its own values win:
+    an old reading goes to history as it was, though it does not move the state back)."""
+    if doc is None or not (seen.measured or seen.statuses or seen.error_codes):
+        return None
+    reading = {**doc, **seen.measured, "timestamp": _iso(at)}
+    del reading["metadata"]
+    return reading
+
+
+def _event(before: str, after: str) -> str | None:
+    if after == "Faulted" and before != "Faulted":
+        return "failure"
+    if before == "Faulted" and after in IN_SERVICE:
+        return "repair"
+    return None
 
 
 def _register(state: ChargerState, register: float, at: float) -> None:
@@ -146,9 +198,14 @@ def _register(state: ChargerState, register: float, at: float) -> None:
 
 
 def _metrics(state: ChargerState) -> ChargerMetrics | None:
-    doc = state.document()
+    return _metrics_of(state.document())
+
+
+def _metrics_of(doc: Document | None) -> ChargerMetrics | None:
+    """The telemetry a model judges (the frames' bookkeeping under metadata left out)."""
     if doc is None:
         return None
+    doc = {k: v for k, v in doc.items() if k != "metadata"}
     try:
         return parse_metrics(doc)
     except InvalidTelemetry:
@@ -161,9 +218,21 @@ def _print(state: ChargerState) -> str | None:
 
 
 def _kept(state: ChargerState) -> dict[str, Any]:
-    kept = asdict(state)
-    kept.pop("charger_id")
-    return kept
+    """What `of` reads back: every field but the id, containers copied (a later frame of the
+    same batch goes on changing the state). Spelt out: this runs for every frame."""
+    return {
+        "connectors": dict(state.connectors),
+        "codes": dict(state.codes),
+        "measured": dict(state.measured),
+        "measured_at": state.measured_at,
+        "register_kwh": state.register_kwh,
+        "energy": list(state.energy),
+        "sessions": state.sessions,
+        "message_ids": list(state.message_ids),
+        "clamped": state.clamped,
+        "static": dict(state.static),
+        "printed": state.printed,
+    }
 
 
 def _iso(seconds: float) -> str:

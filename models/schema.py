@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -68,7 +68,7 @@ class ChargerMetrics(BaseModel):
     @classmethod
     def _metadata_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
-            size = len(json.dumps(value, default=str).encode())
+            size = len(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
             if size > MAX_METADATA_BYTES:
                 raise ValueError(f"metadata is {size} bytes; at most {MAX_METADATA_BYTES}")
         return value

@@ -58,6 +58,11 @@ class AppSettings(CacheSettings):
     ocpp_stale_intervals: float = Field(3.0, gt=0)
     ocpp_batch_window: float = Field(0.05, gt=0)
 
+    # Where accepted OCPP readings and the failures/repairs they show are appended as a fleet
+    # history (hourly CSV files per process; `chargewatch train --data HISTORY_DIR`).
+    history_dir: str | None = None
+    history_retention_days: float = Field(400.0, gt=0)
+
     # News from OCPP frames refreshes a charger's predictions at once, then at most once more
     # per this many seconds (a flapping connector costs one refresh per window).
     ocpp_debounce: float = Field(3.0, gt=0)
@@ -68,6 +73,11 @@ class AppSettings(CacheSettings):
     refresh_top_chargers: int = Field(1000, ge=1)
     refresh_min_requests: float = Field(1.0, ge=0)
     refresh_margin: float = Field(0.02, gt=0, lt=1)
+
+    @property
+    def ocpp_stale_after(self) -> float:
+        """Seconds without a frame after which a charger counts as stale."""
+        return self.ocpp_heartbeat_interval * self.ocpp_stale_intervals
 
     @field_validator("flower_basic_auth", "ocpp_basic_auth")
     @classmethod

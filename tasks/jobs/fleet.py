@@ -13,6 +13,7 @@ import vocabulary
 from cachepolicy.keys import validate_tenant_id, validate_type
 from models import ChargerMetrics, fingerprint
 from models.schema import parse_many
+from vocabulary import ID_REGEX
 
 from ..celery import app
 from ..errors import InvalidArguments
@@ -58,8 +59,14 @@ def run_chunk(
     tenant_id: str | None = None,
 ) -> Document:
     """Predictions for many chargers: cache first (entries from the same material telemetry
-    only), the model for the rest, one pipelined write of predictions and telemetry."""
-    valid, errors = validate_fleet(telemetry)
+    only), the model for the rest, one pipelined write of predictions and telemetry. An item
+    that is a charger id alone predicts from the charger's stored state (OCPP frames or
+    earlier telemetry), which is then left as it is."""
+    items, index_of, from_state, id_errors = with_stored_telemetry(runtime, telemetry, tenant_id)
+    valid, errors = validate_fleet(items)
+    for error in errors:
+        error["index"] = index_of[error["index"]]
+    errors = sorted(id_errors + errors, key=lambda e: int(e["index"]))
     ids = list(valid)
     prints = {cid: fingerprint(valid[cid][0]) for cid in ids}
     cached = runtime.cache.fleet.get_many(
@@ -73,7 +80,7 @@ def run_chunk(
         [prints[cid] for cid in missing],
         tenant_id,
         # The latest telemetry of a hit has the material state already stored: kept as is.
-        telemetry={cid: valid[cid][1] for cid in missing},
+        telemetry={cid: valid[cid][1] for cid in missing if cid not in from_state},
     )
     if job_id:
         runtime.progress.add(job_id, done=len(telemetry), errors=len(errors))
@@ -86,6 +93,37 @@ def run_chunk(
         "errors": errors,
         "worker": worker,
     }
+
+
+def with_stored_telemetry(
+    runtime: Runtime, items: list[Any], tenant_id: str | None
+) -> tuple[list[Any], list[int], set[str], list[Document]]:
+    """The items with each charger id alone replaced by its stored telemetry (one read for
+    all; the frames' bookkeeping under metadata left out), the original index of each item
+    kept, the ids so resolved, and an error for each id that is invalid or has none stored."""
+    at = [i for i, item in enumerate(items) if isinstance(item, str)]
+    if not at:
+        return items, list(range(len(items))), set(), []
+    errors: list[Document] = []
+    wanted = [i for i in at if ID_REGEX.fullmatch(items[i])]
+    for i in sorted(set(at) - set(wanted)):
+        errors.append(_item_error(i, items[i][:64], "InvalidArguments", "not a charger id"))
+    docs = runtime.cache.telemetry.get_many([items[i] for i in wanted], tenant_id=tenant_id)
+    resolved: dict[int, Any] = {}
+    for i, doc in zip(wanted, docs, strict=True):
+        if doc is None:
+            message = f"no telemetry stored for charger {items[i]}: send it or its OCPP frames"
+            errors.append(_item_error(i, items[i], "NoTelemetry", message))
+        else:
+            resolved[i] = {k: v for k, v in doc.items() if k != "metadata"}
+    strings = set(at)
+    index_of = [i for i in range(len(items)) if i not in strings or i in resolved]
+    kept = [resolved.get(i, items[i]) for i in index_of]
+    return kept, index_of, {items[i] for i in resolved}, errors
+
+
+def _item_error(index: int, charger_id: str | None, error: str, message: str) -> Document:
+    return {"index": index, "charger_id": charger_id, "error": error, "message": message}
 
 
 def merge(results: list[Document]) -> Document:

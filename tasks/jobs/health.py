@@ -13,4 +13,4 @@ from ..worker.base import ChargewatchTask
 @app.task(base=ChargewatchTask, bind=True, name=vocabulary.HEALTH)
 def health(self: ChargewatchTask) -> Document:
     """Fleet-wide health as kept in Redis (the same report the API serves)."""
-    return health_report(self.runtime.cache)
+    return health_report(self.runtime.cache, self.runtime.settings.ocpp_stale_after)

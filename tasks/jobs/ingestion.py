@@ -1,23 +1,37 @@
-"""OCPP frames in by task: `tasks.ingest_ocpp(charge_point_id, frame)` validates the CALL
-(ingest.frames), applies it to the charger's live state (ingest.state) kept in Redis with its
-telemetry, and on news refreshes the charger's failure and anomaly predictions at once, then at
-most once more per OCPP_DEBOUNCE seconds (a delayed `tasks.refresh_charger` picks up the latest
-state)."""
+"""OCPP frames in by task: `tasks.ingest_ocpp(charge_point_id, frame)` and
+`tasks.ingest_ocpp_batch(frames)` validate each CALL (ingest.frames), apply it to the charger's
+live state (ingest.state) kept in Redis with its telemetry, and on news refresh the charger's
+failure and anomaly predictions at once, then at most once more per OCPP_DEBOUNCE seconds (a
+delayed `tasks.refresh_charger` picks up the latest state).
+
+A batch costs a fixed number of round trips whatever its size: one read of every charger's
+state, one pipelined write of the new states with the chargers' last-frame times, one debounce
+pipeline and one model call per prediction type for the chargers with news. Frames are counted
+by action and outcome in the fleet-wide counters; accepted readings and the failures and
+repairs they show go to HISTORY_DIR when it is set.
+"""
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 import vocabulary
-from cachepolicy.instructions import FAILED, command
-from cachepolicy.keys import debounce_key, scoped_id
-from ingest import parse_call
-from ingest.state import ChargerState, apply
+from cachepolicy.instructions import FAILED, Send, command
+from cachepolicy.keys import debounce_key, scoped_id, split_scoped_id
+from cachepolicy.metrics import OTHER
+from cachepolicy.telemetry import telemetry_commands
+from ingest import Call, parse_call
+from ingest.state import Applied, ChargerState, apply
+from models import ChargerMetrics
 from models.schema import utcnow
 
 from ..celery import app
 from ..errors import INPUT_ERRORS, InvalidArguments
 from ..sending import send
+from ..state.chargers_seen import seen_commands
 from ..wire import Document, Unchecked
 from ..worker.base import ChargewatchTask
 from ..worker.runtime import Runtime
@@ -26,53 +40,148 @@ from .fleet import run_chunk
 
 REFRESHED_TYPES = ("failure", "anomaly")
 MAX_BATCH = 10_000
+OCPP = vocabulary.OCPP_FRAMES  # the counters' kind: `ocpp:<Action>:<outcome>`, fleet-wide
+REFUSED_ACTION = "invalid"  # a frame refused before its action could be read
 
 
-def ingest(
-    runtime: Runtime,
-    charge_point_id: str,
-    frame: Unchecked,
-    tenant_id: str | None = None,
-    ocpp_version: str = "1.6",
-) -> tuple[Document, bool]:
-    """(the ingest result, whether its news asks for a delayed refresh)."""
-    scoped = scoped_id(charge_point_id, tenant_id)  # ids validated before anything else
-    call = parse_call(frame, ocpp_version)
-    store = runtime.cache.telemetry
-    state = ChargerState.of(charge_point_id, store.get(charge_point_id, tenant_id=tenant_id))
-    applied = apply(state, call, utcnow())
-    if not applied.duplicate:
-        store.set(charge_point_id, applied.state.stored(), tenant_id=tenant_id)
-    later = False
-    if applied.news and applied.metrics is not None and _first_in_window(runtime, scoped):
-        # The state was just written: the predictions alone, one pipeline each (no cache read:
-        # news means no entry was computed from this material state).
-        for kind in REFRESHED_TYPES:
-            compute_and_store(runtime, kind, [applied.metrics], tenant_id=tenant_id)
-        later = True
-    result = {
-        "accepted": True,
-        "charger_id": charge_point_id,
-        "action": call.action,
-        "news": applied.news,
-        "duplicate": applied.duplicate,
+@dataclass
+class Ingested:
+    """A batch's outcome: a result or an error per item, and the chargers to refresh later."""
+
+    results: list[Document | Exception] = field(default_factory=list)
+    later: list[str] = field(default_factory=list)  # scoped ids
+
+
+def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
+    """Apply every item `{charge_point_id, frame, tenant_id?, ocpp_version?}` in order."""
+    out = Ingested()
+    calls = [_parsed(runtime, item) for item in items]
+    scoped_ids = list(dict.fromkeys(c[0] for c in calls if not isinstance(c, Exception)))
+    docs = runtime.cache.telemetry.get_scoped(scoped_ids)
+    states = {
+        sid: ChargerState.of(split_scoped_id(sid)[0], doc)
+        for sid, doc in zip(scoped_ids, docs, strict=True)
     }
-    return result, later
+    now = utcnow()
+    changed: dict[str, Applied] = {}
+    news: set[str] = set()
+    readings, events = [], []
+    for entry in calls:
+        if isinstance(entry, Exception):
+            out.results.append(entry)
+            continue
+        scoped, call = entry
+        applied = apply(states[scoped], call, now)
+        states[scoped] = applied.state
+        runtime.cache.core.metrics.count(
+            OCPP, f"{call.action}:{'duplicate' if applied.duplicate else 'accepted'}"
+        )
+        charger_id, tenant_id = split_scoped_id(scoped)
+        out.results.append(
+            {
+                "accepted": True,
+                "charger_id": charger_id,
+                "action": call.action,
+                "news": applied.news,
+                "duplicate": applied.duplicate,
+            }
+        )
+        if applied.duplicate:
+            continue
+        changed[scoped] = applied
+        if applied.news:
+            news.add(scoped)
+        if applied.reading is not None:
+            readings.append(_history_row(applied.reading, tenant_id))
+        if applied.event is not None:
+            events.append(_event_row(charger_id, applied))
+    _store(runtime, changed, time.time())
+    out.later = _first_in_window(runtime, sorted(news))
+    # From each charger's latest state (a later frame of the batch may have added to it).
+    _refresh_now(runtime, {sid: m for sid in out.later if (m := changed[sid].metrics)})
+    if runtime.history is not None and (readings or events):
+        runtime.history.append(readings, events)
+    return out
 
 
-def _first_in_window(runtime: Runtime, scoped: str) -> bool:
-    """True for the first news of a charger within OCPP_DEBOUNCE seconds (fails open)."""
+def _parsed(runtime: Runtime, item: Unchecked) -> tuple[str, Call] | Exception:
+    """(scoped charger id, the validated CALL), or the input error (counted as refused)."""
+    try:
+        if not isinstance(item, dict) or "charge_point_id" not in item or "frame" not in item:
+            raise InvalidArguments("an item is {charge_point_id, frame[, tenant_id, ocpp_version]}")
+        scoped = scoped_id(item["charge_point_id"], item.get("tenant_id"))  # ids first
+        return scoped, parse_call(item["frame"], item.get("ocpp_version", "1.6"))
+    except INPUT_ERRORS as exc:
+        runtime.cache.core.metrics.count(OCPP, f"{_action_of(item)}:refused")
+        return exc
+
+
+def _action_of(item: Any) -> str:
+    frame = item.get("frame") if isinstance(item, dict) else None
+    action = frame[2] if isinstance(frame, list) and len(frame) > 2 else None
+    known = isinstance(action, str) and action.isidentifier() and len(action) <= 64
+    return action if known else REFUSED_ACTION  # type: ignore[return-value]
+
+
+def _history_row(reading: Document, tenant_id: str | None) -> Document:
+    return reading if tenant_id is None else {**reading, "tenant_id": tenant_id}
+
+
+def _event_row(charger_id: str, applied: Applied) -> Document:
+    note = (
+        "from OCPP: a connector turned Faulted"
+        if applied.event == "failure"
+        else ("from OCPP: back in service after a fault")
+    )
+    reading = applied.reading or {}
+    return {
+        "charger_id": charger_id,
+        "timestamp": reading.get("timestamp"),
+        "kind": applied.event,
+        "note": note,
+    }
+
+
+def _store(runtime: Runtime, changed: dict[str, Applied], now: float) -> None:
+    """The new states and the chargers' last-frame times, in one pipeline (fails open)."""
+    if not changed:
+        return
+    docs = {sid: applied.stored or applied.state.stored() for sid, applied in changed.items()}
+    commands = telemetry_commands(docs) + seen_commands({sid: now for sid in changed}, now)
+    runtime.cache.executor.execute(Send("set", OTHER, tuple(commands)))
+
+
+def _first_in_window(runtime: Runtime, scoped: list[str]) -> list[str]:
+    """The chargers whose news is the first within OCPP_DEBOUNCE seconds (fails open: all)."""
+    if not scoped:
+        return []
     window_ms = max(1, int(runtime.settings.ocpp_debounce * 1000))
     replies = runtime.cache.executor.send(
-        "set", command("set", debounce_key(scoped), 1, nx=True, px=window_ms)
+        "set", *(command("set", debounce_key(sid), 1, nx=True, px=window_ms) for sid in scoped)
     )
-    return replies is FAILED or replies[0] is True
+    if replies is FAILED:
+        return scoped
+    return [sid for sid, reply in zip(scoped, replies, strict=True) if reply is True]
 
 
-def _refresh_later(task: ChargewatchTask, charger_id: str, tenant_id: str | None) -> None:
+def _refresh_now(runtime: Runtime, news: dict[str, ChargerMetrics]) -> None:
+    """Failure and anomaly predictions of the chargers with news: one model call per type and
+    tenant. The states were just written: no cache read (news means no entry was computed from
+    these material states)."""
+    by_tenant: dict[str | None, list[ChargerMetrics]] = defaultdict(list)
+    for sid, metrics in news.items():
+        by_tenant[split_scoped_id(sid)[1]].append(metrics)
+    for tenant_id, fleet in by_tenant.items():
+        for kind in REFRESHED_TYPES:
+            compute_and_store(runtime, kind, fleet, tenant_id=tenant_id)
+
+
+def _refresh_later(task: ChargewatchTask, scoped: list[str]) -> None:
     """The latest state's predictions once the debounce window is over."""
     delay = task.app.conf.chargewatch_settings.ocpp_debounce
-    send(task.app, vocabulary.REFRESH_CHARGER, charger_id, tenant_id=tenant_id, countdown=delay)
+    for sid in scoped:
+        charger_id, tenant_id = split_scoped_id(sid)
+        send(task.app, vocabulary.REFRESH_CHARGER, charger_id, tenant_id=tenant_id, countdown=delay)
 
 
 @app.task(base=ChargewatchTask, bind=True, name=vocabulary.INGEST_OCPP)
@@ -84,9 +193,12 @@ def ingest_ocpp(
     ocpp_version: str = "1.6",
 ) -> Document:
     """One OCPP-J CALL as the charger sent it; `news`: its predictions were refreshed."""
-    result, later = ingest(self.runtime, charge_point_id, frame, tenant_id, ocpp_version)
-    if later:
-        _refresh_later(self, charge_point_id, tenant_id)
+    item = {"charge_point_id": charge_point_id, "frame": frame, "ocpp_version": ocpp_version}
+    done = ingest_many(self.runtime, [{**item, "tenant_id": tenant_id}])
+    result = done.results[0]
+    if isinstance(result, Exception):
+        raise result
+    _refresh_later(self, done.later)
     return result
 
 
@@ -96,30 +208,18 @@ def ingest_ocpp_batch(self: ChargewatchTask, frames: Unchecked) -> Document:
     per-index errors (a bad item never stops the others)."""
     if not isinstance(frames, list) or len(frames) > MAX_BATCH:
         raise InvalidArguments(f"frames must be a list of at most {MAX_BATCH:,} items")
+    done = ingest_many(self.runtime, frames)
     counts = {"accepted": 0, "refused": 0, "news": 0, "duplicates": 0}
     errors: list[dict[str, Any]] = []
-    for index, item in enumerate(frames):
-        try:
-            if not isinstance(item, dict) or "charge_point_id" not in item or "frame" not in item:
-                raise InvalidArguments(
-                    "an item is {charge_point_id, frame[, tenant_id, ocpp_version]}"
-                )
-            result, later = ingest(
-                self.runtime,
-                item["charge_point_id"],
-                item["frame"],
-                item.get("tenant_id"),
-                item.get("ocpp_version", "1.6"),
-            )
-        except INPUT_ERRORS as exc:
+    for index, result in enumerate(done.results):
+        if isinstance(result, Exception):
             counts["refused"] += 1
-            errors.append({"index": index, "error": type(exc).__name__, "message": str(exc)})
+            errors.append({"index": index, "error": type(result).__name__, "message": str(result)})
             continue
         counts["accepted"] += 1
         counts["news"] += result["news"]
         counts["duplicates"] += result["duplicate"]
-        if later:
-            _refresh_later(self, item["charge_point_id"], item.get("tenant_id"))
+    _refresh_later(self, done.later)
     return {**counts, "total": len(frames), "errors": errors[:1000]}
 
 

@@ -18,6 +18,7 @@ import vocabulary
 from cachepolicy import SyncCacheService
 
 from ..settings import AppSettings
+from ..state.chargers_seen import ChargersSeen
 from ..state.heartbeats import Heartbeat, Heartbeats, describe, served_versions
 
 UNREACHABLE = "unknown: the cache Redis holding heartbeats is unreachable"
@@ -54,8 +55,24 @@ def models_block(beats: list[Heartbeat] | None, now: float) -> dict[str, Any]:
     }
 
 
-def health_report(cache: SyncCacheService) -> dict[str, Any]:
-    """The contract's health JSON (seed format, cache block first)."""
+def ocpp_block(cache: SyncCacheService, now: float, stale_after: float) -> dict[str, Any]:
+    """Chargers that sent frames, and the stale ones: a warning, never an outage."""
+    counts = ChargersSeen(cache.executor).counts(now, stale_after)
+    if counts is None:
+        return {"status": "unknown"}
+    stale = counts["stale"]
+    status = "healthy" if not stale else f"warning: {stale} of {counts['seen']} chargers stale"
+    return {
+        "status": status,
+        "chargers_seen": counts["seen"],
+        "stale_chargers": stale,
+        "stale_after_seconds": stale_after,
+    }
+
+
+def health_report(cache: SyncCacheService, stale_after: float = 900.0) -> dict[str, Any]:
+    """The contract's health JSON (seed format, cache block first); `stale_after`: seconds
+    without an OCPP frame that make a charger stale."""
     block = cache.health_check()
     beats = Heartbeats(cache.executor).all() if block["healthy"] else None
     now = time.time()
@@ -66,7 +83,10 @@ def health_report(cache: SyncCacheService) -> dict[str, Any]:
         status = "unhealthy"
     else:
         status = "healthy"
-    return {"status": status, "checks": {"cache": block, "workers": workers, "models": models}}
+    checks = {"cache": block, "workers": workers, "models": models}
+    if block["healthy"]:
+        checks["ocpp"] = ocpp_block(cache, now, stale_after)
+    return {"status": status, "checks": checks}
 
 
 class HealthReader:
@@ -74,9 +94,10 @@ class HealthReader:
 
     def __init__(self, settings: AppSettings) -> None:
         self.cache = SyncCacheService(settings)
+        self.stale_after = settings.ocpp_stale_after
 
     def report(self) -> dict[str, Any]:
-        return health_report(self.cache)
+        return health_report(self.cache, self.stale_after)
 
     def ready(self) -> tuple[bool, dict[str, Any]]:
         """(can serve predictions now, the report): a live interactive worker and every model."""

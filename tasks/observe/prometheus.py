@@ -40,6 +40,7 @@ from cachepolicy.metrics import (
 )
 
 from ..settings import AppSettings
+from ..state.chargers_seen import ChargersSeen
 from ..state.dead_letters import DeadLetters
 from ..state.heartbeats import Heartbeats
 
@@ -86,6 +87,7 @@ class ChargewatchCollector(Collector):
         letters.add_metric([], float(self.dead_letters.count()))
         yield letters
         yield self._queues()
+        yield from self._ocpp(stats)
 
     def _stats(self) -> dict[str, int]:
         found = first_reply(self.cache.executor.send("get", command("hgetall", STATS_KEY)))
@@ -127,6 +129,31 @@ class ChargewatchCollector(Collector):
                 seconds = stats.get(latency_field(kind, source, "sum_us"), 0) / 1e6
                 family.add_metric([kind, source], cumulative, seconds)
         return family
+
+    def _ocpp(self, stats: dict[str, int]) -> Iterator[Any]:
+        frames = CounterMetricFamily(
+            "chargewatch_ocpp_frames",
+            "OCPP frames ingested, by action and outcome (accepted, duplicate, refused)",
+            labels=["action", "outcome"],
+        )
+        prefix = f"{vocabulary.OCPP_FRAMES}:"
+        for name, count in sorted(stats.items()):
+            if name.startswith(prefix):
+                action, _, outcome = name[len(prefix) :].rpartition(":")
+                frames.add_metric([action, outcome], count)
+        yield frames
+        counts = ChargersSeen(self.cache.executor).counts(
+            time.time(), self.settings.ocpp_stale_after
+        )
+        chargers = GaugeMetricFamily(
+            "chargewatch_ocpp_chargers",
+            "Chargers that sent OCPP frames within the telemetry TTL (seen), and those silent "
+            "for OCPP_STALE_INTERVALS heartbeat intervals (stale)",
+            labels=["state"],
+        )
+        for state, count in (counts or {}).items():
+            chargers.add_metric([state], float(count))
+        yield chargers
 
     def _breakers(self) -> GaugeMetricFamily:
         found = first_reply(self.cache.executor.send("get", command("hgetall", PROCESSES_KEY)))

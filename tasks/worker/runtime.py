@@ -14,6 +14,7 @@ from celery import Celery
 
 from cachepolicy import SyncCacheService
 from models import Predictor
+from models.datasets.writer import HistoryWriter
 
 from ..hit_rule import hit_checks
 from ..settings import AppSettings
@@ -56,6 +57,12 @@ class Runtime:
         # A hit must have been made by the model this process serves (tasks.hit_rule).
         checks = hit_checks(lambda kind: (self.predictor.versions[kind],))
         return SyncCacheService(self.settings, validators=checks)
+
+    @cached_property
+    def history(self) -> HistoryWriter | None:
+        """Where ingested readings are appended (HISTORY_DIR), None when it is not set."""
+        folder = self.settings.history_dir
+        return HistoryWriter(folder, self.settings.history_retention_days) if folder else None
 
     @cached_property
     def claims(self) -> JobClaims:

@@ -160,3 +160,48 @@ def test_a_bad_unit_or_value_is_named() -> None:
         observe(parse_call(meter_values(sample("1", "Power.Active.Import", unit="V"))))
     with pytest.raises(InvalidFrame, match="value 'hot' is not a number"):
         observe(parse_call(meter_values(sample("hot", "Temperature"))))
+
+
+AGREEMENT_CASES = [
+    ("1.6", "MeterValues", {"connectorId": 1, "meterValue": []}),
+    ("1.6", "MeterValues", {"connectorId": -1, "meterValue": []}),
+    ("1.6", "MeterValues", {"connectorId": 1, "meterValue": [{"sampledValue": []}]}),
+    ("1.6", "MeterValues", {"connectorId": 1.5, "meterValue": []}),
+    ("1.6", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Busy"}),
+    ("1.6", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Faulted"}),
+    ("1.6", "StatusNotification", {"connectorId": 1, "errorCode": "x", "status": "Faulted"}),
+    ("1.6", "BootNotification", {"chargePointVendor": "A" * 21, "chargePointModel": "M"}),
+    ("1.6", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "M", "x": 1}),
+    ("1.6", "Heartbeat", {}),
+    ("1.6", "Heartbeat", {"unexpected": True}),
+    ("2.0.1", "NotifyEvent", {}),
+    ("2.0.1", "Heartbeat", {}),
+    (
+        "2.0.1",
+        "StatusNotification",
+        {"timestamp": "t", "connectorStatus": "Faulted", "evseId": 1, "connectorId": 1},
+    ),
+    (
+        "2.0.1",
+        "StatusNotification",
+        {"timestamp": "t", "connectorStatus": "Broken", "evseId": 1, "connectorId": 1},
+    ),
+]
+
+
+@pytest.mark.parametrize(("version", "action", "payload"), AGREEMENT_CASES)
+def test_the_compiled_schema_agrees_with_the_ocpp_packages_validator(
+    version: str, action: str, payload: dict[str, Any]
+) -> None:
+    from ocpp.messages import get_validator
+
+    from ingest.frames import _compiled
+
+    package = get_validator(2, action, version).is_valid(payload)
+    assert _compiled(action, version).is_valid(payload) is package
+    sent = json.dumps([2, "m-1", action, payload])
+    if package:
+        assert parse_call(sent, version).payload == payload
+    else:
+        with pytest.raises(InvalidFrame, match=r"\$"):
+            parse_call(sent, version)

@@ -98,3 +98,12 @@ def test_the_state_round_trips_through_its_document() -> None:
     assert doc is not None and len(str(doc["metadata"])) < 4096
     again = ChargerState.of("CHG_1", doc)
     assert again.document() == doc
+
+
+def test_every_field_of_the_state_is_kept_and_read_back() -> None:
+    from ingest.state import KEPT, _kept
+
+    state = ChargerState("CP_K", connectors={"1": "Faulted"}, sessions=3, printed="abc")
+    assert set(_kept(state)) == set(KEPT)
+    again = ChargerState.of("CP_K", {"metadata": {"ocpp": _kept(state)}})
+    assert again == state and again.printed == "abc"

@@ -5,6 +5,8 @@ refreshes predictions at once, bad frames refused without retries, duplicates on
 from __future__ import annotations
 
 import json
+import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +14,9 @@ import pytest
 from ocpp.v16 import call as v16
 
 import vocabulary
+from cachepolicy import SyncCacheService
 from cachepolicy.keys import prediction_key
+from ingest.state import ChargerState
 from tests.ingest.test_frames import frame, meter_values, sample
 from tests.stack import Stack, wait_until
 
@@ -102,3 +106,68 @@ def test_a_batch_reports_each_bad_item_and_ingests_the_rest(
     assert [e["index"] for e in summary["errors"]] == [20, 21]
     assert "$" in summary["errors"][0]["message"]
     assert stack.call(FAILURE, "CP_B3")["charger_id"] == "CP_B3"
+
+
+def test_a_fleet_by_ids_alone_predicts_from_the_states_the_frames_built(
+    stack: Stack, clean_cache: Callable
+) -> None:
+    ids = [f"CP_F{i}" for i in range(30)]
+    items = [{"charge_point_id": cp, "frame": reading(f"f-{cp}")} for cp in ids]
+    assert stack.call(vocabulary.INGEST_OCPP_BATCH, items, timeout=60)["accepted"] == 30
+    asked = [*ids, "CP_NEVER_SEEN", "not an id!"]
+    first = stack.call(vocabulary.PREDICT_FLEET, "maintenance", asked, timeout=60)
+    assert (first["total"], first["computed"], first["hits"]) == (32, 30, 0)
+    assert [(e["index"], e["error"]) for e in first["errors"]] == [
+        (30, "NoTelemetry"),
+        (31, "InvalidArguments"),
+    ]
+    again = stack.call(vocabulary.PREDICT_FLEET, "maintenance", ids, timeout=60)
+    assert (again["hits"], again["computed"], again["errors"]) == (30, 0, [])
+    # The states are still the frames' (the fleet path wrote no telemetry over them).
+    with SyncCacheService(stack.settings) as cache:
+        for cp in ids:
+            assert ChargerState.of(cp, cache.telemetry.get(cp)).message_ids == [f"f-{cp}"]
+
+
+def test_frames_are_counted_by_action_and_outcome_and_silent_chargers_go_stale(
+    stack: Stack, clean_cache: Callable
+) -> None:
+    from tasks.observe.health import health_report
+    from tasks.observe.prometheus import ChargewatchCollector
+
+    collector = ChargewatchCollector(stack.settings)
+
+    def frames() -> Counter[tuple[str, str]]:
+        found: Counter[tuple[str, str]] = Counter()
+        for family in collector.collect():
+            if family.name == "chargewatch_ocpp_frames":
+                for sample in family.samples:
+                    found[(sample.labels["action"], sample.labels["outcome"])] = int(sample.value)
+        return found
+
+    try:
+        # Workers flush their counters every 0.2 s: what earlier tests counted lands first.
+        time.sleep(0.5)
+        before = frames()
+        ingest(stack, reading("c-1"), cp="CP_COUNT")
+        ingest(stack, reading("c-1"), cp="CP_COUNT")  # a duplicate
+        with pytest.raises(Exception, match="not a CALL"):
+            ingest(stack, [3, "c-2", {}], cp="CP_COUNT")
+
+        expected = Counter(
+            {
+                ("MeterValues", "accepted"): 1,
+                ("MeterValues", "duplicate"): 1,
+                ("invalid", "refused"): 1,
+            }
+        )
+        assert wait_until(lambda: frames() - before == expected, 10), frames() - before
+        seen = health_report(collector.cache, stale_after=3600)["checks"]["ocpp"]
+        assert (seen["chargers_seen"], seen["stale_chargers"], seen["status"]) == (1, 0, "healthy")
+        time.sleep(0.3)  # silent for longer than the stale threshold below
+        stale = health_report(collector.cache, stale_after=0.2)
+        assert stale["checks"]["ocpp"]["stale_chargers"] == 1
+        assert stale["checks"]["ocpp"]["status"].startswith("warning: 1 of 1")
+        assert stale["status"] != "unhealthy"  # a warning, not an outage
+    finally:
+        collector.cache.close()
