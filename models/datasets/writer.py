@@ -36,6 +36,9 @@ class HistoryWriter:
         self.retention_s = retention_days * 86_400
         self._me = f"{socket.gethostname()}-{os.getpid()}"
         self._hour = ""
+        # The time of each charger's last row: a second row at the same time is left out (the
+        # format allows one reading per charger and time; an earlier one is still written).
+        self._last: dict[tuple[object, object], object] = {}
 
     def append(self, readings: Iterable[Row], events: Iterable[Row] = ()) -> None:
         hour = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H")
@@ -43,7 +46,13 @@ class HistoryWriter:
             self._hour = hour
             self._me = f"{socket.gethostname()}-{os.getpid()}"  # a forked child is another
             self.prune()
-        self._write("telemetry", TELEMETRY_COLUMNS, [_cells(r) for r in readings])
+        fresh = []
+        for row in readings:
+            charger = (row.get("tenant_id"), row.get("charger_id"))
+            if self._last.get(charger) != row.get("timestamp"):
+                self._last[charger] = row.get("timestamp")
+                fresh.append(_cells(row))
+        self._write("telemetry", TELEMETRY_COLUMNS, fresh)
         self._write("events", EVENT_COLUMNS, [_cells(e, EVENT_COLUMNS) for e in events])
 
     def _write(self, table: str, columns: tuple[str, ...], rows: list[list[str]]) -> None:

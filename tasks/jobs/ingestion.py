@@ -65,7 +65,8 @@ def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
     now = utcnow()
     changed: dict[str, Applied] = {}
     news: set[str] = set()
-    readings, events = [], []
+    readings: dict[tuple[str, object], Document] = {}  # a later frame at the same time wins
+    events = []
     for entry in calls:
         if isinstance(entry, Exception):
             out.results.append(entry)
@@ -92,7 +93,9 @@ def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
         if applied.news:
             news.add(scoped)
         if applied.reading is not None:
-            readings.append(_history_row(applied.reading, tenant_id))
+            readings[(scoped, applied.reading["timestamp"])] = _history_row(
+                applied.reading, tenant_id
+            )
         if applied.event is not None:
             events.append(_event_row(charger_id, applied))
     _store(runtime, changed, time.time())
@@ -100,7 +103,7 @@ def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
     # From each charger's latest state (a later frame of the batch may have added to it).
     _refresh_now(runtime, {sid: m for sid in out.later if (m := changed[sid].metrics)})
     if runtime.history is not None and (readings or events):
-        runtime.history.append(readings, events)
+        runtime.history.append(list(readings.values()), events)
     return out
 
 
