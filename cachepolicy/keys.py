@@ -254,9 +254,10 @@ def sent_key(task_id: str) -> str:
     return f"{INTERNAL_PREFIX}:sent:{validate_token(task_id, 'task id')}"
 
 
-def debounce_key(scoped: str) -> str:
-    """Held for a few seconds after a charger's predictions were refreshed on news."""
-    return f"{INTERNAL_PREFIX}:debounce:{scoped}"
+def debounce_key(scoped: str, later: bool = False) -> str:
+    """Held for a few seconds after a charger's predictions were refreshed on news (`later`:
+    held while a refresh of news that came within those seconds is scheduled)."""
+    return f"{INTERNAL_PREFIX}:debounce{':later' if later else ''}:{scoped}"
 
 
 def progress_key(job_id: str) -> str:

@@ -1,8 +1,8 @@
 """OCPP frames in by task: `tasks.ingest_ocpp(charge_point_id, frame)` and
 `tasks.ingest_ocpp_batch(frames)` validate each CALL (ingest.frames), apply it to the charger's
 live state (ingest.state) kept in Redis with its telemetry, and on news refresh the charger's
-failure and anomaly predictions at once, then at most once more per OCPP_DEBOUNCE seconds (a
-delayed `tasks.refresh_charger` picks up the latest state).
+failure and anomaly predictions at once; news within the next OCPP_DEBOUNCE seconds costs one
+delayed `tasks.refresh_charger` at the window's end, which picks up the latest state.
 
 A batch costs a fixed number of round trips whatever its size: one read of every charger's
 state, one pipelined write of the new states with the chargers' last-frame times, one debounce
@@ -46,7 +46,8 @@ REFUSED_ACTION = "invalid"  # a frame refused before its action could be read
 
 @dataclass
 class Ingested:
-    """A batch's outcome: a result or an error per item, and the chargers to refresh later."""
+    """A batch's outcome: a result or an error per item, and the chargers to refresh once
+    their debounce window ends."""
 
     results: list[Document | Exception] = field(default_factory=list)
     later: list[str] = field(default_factory=list)  # scoped ids
@@ -99,9 +100,9 @@ def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
         if applied.event is not None:
             events.append(_event_row(charger_id, applied))
     _store(runtime, changed, time.time())
-    out.later = _first_in_window(runtime, sorted(news))
+    at_once, out.later = _debounced(runtime, sorted(news))
     # From each charger's latest state (a later frame of the batch may have added to it).
-    _refresh_now(runtime, {sid: m for sid in out.later if (m := changed[sid].metrics)})
+    _refresh_now(runtime, {sid: m for sid in at_once if (m := changed[sid].metrics)})
     if runtime.history is not None and (readings or events):
         runtime.history.append(list(readings.values()), events)
     return out
@@ -154,17 +155,28 @@ def _store(runtime: Runtime, changed: dict[str, Applied], now: float) -> None:
     runtime.cache.executor.execute(Send("set", OTHER, tuple(commands)))
 
 
-def _first_in_window(runtime: Runtime, scoped: list[str]) -> list[str]:
-    """The chargers whose news is the first within OCPP_DEBOUNCE seconds (fails open: all)."""
+def _debounced(runtime: Runtime, scoped: list[str]) -> tuple[list[str], list[str]]:
+    """(refresh now, refresh once the window ends): news that is a charger's first within
+    OCPP_DEBOUNCE seconds is refreshed now; the first news after it within the window
+    schedules one refresh at the window's end, and later news in the window costs nothing.
+    Fails open: everything now."""
     if not scoped:
-        return []
+        return [], []
     window_ms = max(1, int(runtime.settings.ocpp_debounce * 1000))
-    replies = runtime.cache.executor.send(
-        "set", *(command("set", debounce_key(sid), 1, nx=True, px=window_ms) for sid in scoped)
-    )
-    if replies is FAILED:
-        return scoped
-    return [sid for sid, reply in zip(scoped, replies, strict=True) if reply is True]
+    executor = runtime.cache.executor
+
+    def claim(keys: list[str]) -> list[bool] | None:
+        replies = executor.send("set", *(command("set", k, 1, nx=True, px=window_ms) for k in keys))
+        return None if replies is FAILED else [reply is True for reply in replies]
+
+    first = claim([debounce_key(sid) for sid in scoped])
+    if first is None:
+        return scoped, []
+    now = [sid for sid, won in zip(scoped, first, strict=True) if won]
+    within = [sid for sid, won in zip(scoped, first, strict=True) if not won]
+    scheduled = claim([debounce_key(sid, later=True) for sid in within]) if within else []
+    later = [sid for sid, won in zip(within, scheduled or [], strict=True) if won]
+    return now, later
 
 
 def _refresh_now(runtime: Runtime, news: dict[str, ChargerMetrics]) -> None:
