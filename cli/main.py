@@ -426,14 +426,21 @@ def demo(
         float,
         typer.Option(help="demo seconds per real second: the stack's TTLs must be divided by it"),
     ] = 1.0,
+    ocpp: Annotated[
+        int, typer.Option(help="charge points driven through `chargewatch ocpp serve` after")
+    ] = 0,
 ) -> None:
-    """Send real-use traffic to a running stack and print the fleet-wide hit rates."""
+    """Send real-use traffic to a running stack and print the fleet-wide hit rates; with
+    --ocpp N, then drive N simulated charge points through the OCPP endpoint."""
     from cli.demo import Traffic, run_demo
+    from cli.ocpp_demo import run_ocpp_demo
     from tasks.local.launcher import wait_for_workers
 
     with client() as c:
         wait_for_workers(c.app, ["interactive", "fleet"])
         run_demo(c, chargers, console, speed=speed, traffic=Traffic(minutes=minutes))
+        if ocpp:
+            run_ocpp_demo(c, ocpp, console, speed=speed)
 
 
 def demo_settings(config: AppSettings, speed: float) -> AppSettings:
@@ -465,6 +472,9 @@ def run(
     demo_speed: Annotated[
         float, typer.Option(help="demo seconds per real second (TTLs divided by it)")
     ] = 60.0,
+    demo_ocpp: Annotated[
+        int, typer.Option(help="simulated charge points driven through the OCPP endpoint")
+    ] = 200,
 ) -> None:
     """Start the whole stack (Redis if needed, workers, beat, Flower, API), run the demo,
     and keep running until Ctrl-C. With a demo, the stack runs on the demo's clock: TTLs and
@@ -472,6 +482,7 @@ def run(
     import threading
 
     from cli.demo import Traffic, run_demo
+    from cli.ocpp_demo import run_ocpp_demo
     from cli.stack import run_stack
     from models.cards import deployed_versions
     from tasks.local.launcher import wait_for_workers
@@ -498,6 +509,8 @@ def run(
                 if demo_chargers:
                     traffic = Traffic(minutes=demo_minutes)
                     run_demo(c, demo_chargers, console, speed=demo_speed, traffic=traffic)
+                    if demo_ocpp:
+                        run_ocpp_demo(c, demo_ocpp, console, speed=demo_speed)
         except Exception as exc:
             if not stopping.is_set():  # stopped mid-demo by Ctrl-C: nothing to report
                 err.print(f"demo: {escape(explain(exc)[0])}", highlight=False)
@@ -505,7 +518,8 @@ def run(
         console.print(
             f"Flower: http://127.0.0.1:{config.flower_port}   API: "
             f"http://127.0.0.1:{config.api_port}/docs   health: "
-            f"http://127.0.0.1:{config.api_port}/api/v1/health   (Ctrl-C stops everything)"
+            f"http://127.0.0.1:{config.api_port}/api/v1/health   OCPP: ws://127.0.0.1:"
+            f"{config.ocpp_port}/ocpp/{{charge_point_id}}   (Ctrl-C stops everything)"
         )
 
     raise typer.Exit(run_stack(config, after_start))

@@ -28,6 +28,7 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from ingest.frames import MAX_FRAME_BYTES
 from vocabulary import ID_REGEX
@@ -175,7 +176,7 @@ async def start(
         gateway.handle,
         host,
         port,
-        subprotocols=list(SUBPROTOCOLS),  # type: ignore[arg-type]
+        subprotocols=[Subprotocol(name) for name in SUBPROTOCOLS],
         process_request=admission(credentials),
         ssl=tls,
         max_size=MAX_FRAME_BYTES,

@@ -33,7 +33,12 @@ def alive(pid: int) -> bool:
 def test_make_run_starts_everything_demo_health_and_clean_shutdown(
     trained: tuple[Path, dict], tmp_path: Path
 ) -> None:
-    redis_port, api_port, flower_port = free_port(), free_port(), free_port()
+    redis_port, api_port, flower_port, ocpp_port = (
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    )
     url = f"redis://127.0.0.1:{redis_port}"
     settings = AppSettings(
         _env_file=None,
@@ -42,13 +47,17 @@ def test_make_run_starts_everything_demo_health_and_clean_shutdown(
         celery_result_backend=f"{url}/2",
         api_port=api_port,
         flower_port=flower_port,
+        ocpp_port=ocpp_port,
         model_dir=str(trained[0]),
     )
     env = {**settings_env(settings), "BEAT_SCHEDULE_FILE": str(tmp_path / "beat"), "COLUMNS": "140"}
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "run", "--demo-chargers", "100", "--demo-minutes", "20"],
+            [
+                *(sys.executable, "-m", "cli", "run", "--demo-chargers", "100"),
+                *("--demo-minutes", "20", "--demo-ocpp", "60"),
+            ],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -66,12 +75,17 @@ def test_make_run_starts_everything_demo_health_and_clean_shutdown(
         rows = dict(re.findall(r"│ (failure|maintenance|anomaly) +│ +([\d,]+) ", text))
         assert set(rows) == {"failure", "maintenance", "anomaly"}, text[-3000:]
         assert all(int(n.replace(",", "")) > 0 for n in rows.values())
+        # The OCPP part: 60 charge points over websockets, the faulted ones' risk above the rest.
+        assert "OCPP frames in, predictions from the live states" in text, text[-3000:]
+        ocpp = re.search(r"│ +60 │ +60 │ +[\d,]+ │ +([\d.]+) \(3\) │ +([\d.]+) \(", text)
+        assert ocpp is not None, text[-3000:]
+        assert float(ocpp.group(1)) > float(ocpp.group(2)), ocpp.group(0)
         response = httpx.get(f"http://127.0.0.1:{api_port}/api/v1/health", timeout=15)
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "healthy"
         pids = [int(p) for p in re.findall(r"started \(pid=(\d+)\)", text)]
         pids += [int(p) for p in re.findall(r"embedded redis-server .*pid (\d+)\)", text)]
-        assert len(pids) >= 6  # five Procfile processes under honcho and the redis-server
+        assert len(pids) >= 7  # six Procfile processes under honcho and the redis-server
         before_stop = len(log.read_text())
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
