@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 import orjson
@@ -38,7 +39,8 @@ def meter_frame(charger: int, round_: int, temperature: float = 30.0) -> str:
             }
         ],
     }
-    return json.dumps([2, f"m{round_}-{charger}", "MeterValues", payload])
+    # Message ids as the ocpp package makes them (UUIDs): what real chargers send.
+    return json.dumps([2, str(uuid.uuid4()), "MeterValues", payload])
 
 
 def items(chargers: int, round_: int) -> list[dict[str, Any]]:
