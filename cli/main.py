@@ -404,14 +404,16 @@ def simulate(
     chargers: Annotated[int, typer.Option(help="fleet size")] = 1000,
     days: Annotated[int, typer.Option(help="days of daily readings")] = 200,
     seed: Annotated[int, typer.Option(help="the same seed writes the same fleet")] = 42,
+    hourly: Annotated[bool, typer.Option(help="a reading every hour instead of every day")] = False,
 ) -> None:
     """Write the simulator's fleet in the fleet-history format (telemetry, events, chargers)."""
     from models.datasets.simulated import write_simulated
 
     if chargers < 1 or days < 1:
         raise BadInput("--chargers and --days must be at least 1")
-    write_simulated(out, chargers, days, seed)
-    console.print(f"wrote {plural(chargers, 'charger')} x {plural(days, 'day')} to {out}")
+    write_simulated(out, chargers, days, seed, hourly=hourly)
+    every = "hourly" if hourly else "daily"
+    console.print(f"wrote {plural(chargers, 'charger')} x {plural(days, 'day')} ({every}) to {out}")
 
 
 Minutes = Annotated[float, typer.Option(help="demo minutes of traffic")]

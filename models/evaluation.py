@@ -17,26 +17,38 @@ TARGETS = {
 }
 
 
-def calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+# Every figure takes `w`, the rows' weights: a sampled history (models.datasets) weighs each
+# kept row by the inverse of its sampling rate, so the figures estimate the whole history's.
+Weights = np.ndarray | None
+
+
+def _weights(y: np.ndarray, w: Weights) -> np.ndarray:
+    return np.ones(len(y)) if w is None else np.asarray(w, dtype=float)
+
+
+def calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10, w: Weights = None) -> float:
     """Expected calibration error over equal-width probability bins."""
+    w = _weights(y, w)
     edges = np.linspace(0, 1, bins + 1)
     index = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
-    total = 0.0
+    total, mass = 0.0, w.sum()
     for b in range(bins):
         mask = index == b
         if mask.any():
-            total += abs(p[mask].mean() - y[mask].mean()) * mask.mean()
+            wb = w[mask]
+            gap = abs(np.average(p[mask], weights=wb) - np.average(y[mask], weights=wb))
+            total += gap * wb.sum() / mass
     return float(total)
 
 
-def failure_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float | bool]:
+def failure_metrics(y: np.ndarray, p: np.ndarray, w: Weights = None) -> dict[str, float | bool]:
     y = np.asarray(y).astype(int)
     out: dict[str, float | bool] = {
-        "roc_auc": float(roc_auc_score(y, p)),
-        "pr_auc": float(average_precision_score(y, p)),
-        "brier": float(brier_score_loss(y, p)),
-        "calibration_error": calibration_error(y, p),
-        "base_rate": float(y.mean()),
+        "roc_auc": float(roc_auc_score(y, p, sample_weight=w)),
+        "pr_auc": float(average_precision_score(y, p, sample_weight=w)),
+        "brier": float(brier_score_loss(y, p, sample_weight=w)),
+        "calibration_error": calibration_error(y, p, w=w),
+        "base_rate": float(np.average(y, weights=_weights(y, w))),
         "rows": len(y),
     }
     out["roc_auc_target_met"] = out["roc_auc"] >= TARGETS["roc_auc"]
@@ -79,12 +91,16 @@ def regression_metrics(target: np.ndarray, predicted: np.ndarray) -> dict[str, f
     return {"mae_hours": float(errors.mean()) if seen.any() else 0.0, "events": int(seen.sum())}
 
 
-def precision_at_top(y: np.ndarray, p: np.ndarray, share: float = 0.05) -> float:
+def precision_at_top(y: np.ndarray, p: np.ndarray, share: float = 0.05, w: Weights = None) -> float:
     """Precision among the `share` riskiest rows (what one crew can visit)."""
     y = np.asarray(y).astype(int)
-    k = max(1, round(len(p) * share))
-    top = np.argsort(-np.asarray(p), kind="stable")[:k]
-    return float(y[top].mean()) if len(y) else 0.0
+    if not len(y):
+        return 0.0
+    w = _weights(y, w)
+    order = np.argsort(-np.asarray(p), kind="stable")
+    k = max(1, int(np.searchsorted(np.cumsum(w[order]), share * w.sum(), side="left")) + 1)
+    top = order[:k]
+    return float(np.average(y[top], weights=w[top]))
 
 
 def lead_times(
@@ -97,29 +113,39 @@ def lead_times(
     horizon_days: float,
 ) -> np.ndarray:
     """Per failure, the days before it that its charger's risk first crossed `threshold`
-    within the horizon (0 when it never did: a failure without warning)."""
+    within the horizon (0 when it never did: a failure without warning). Vectorised over the
+    readings in (charger, time) order: one search per failure, not one scan."""
+    span = 1e11  # seconds: more than any time span, so chargers never overlap
+    key = charger.astype(float) * span + time
+    order = np.argsort(key, kind="stable") if np.any(np.diff(key) < 0) else np.arange(len(key))
+    key, time, p = key[order], time[order], p[order]
+    warned = np.flatnonzero(p >= threshold)
+    base = failure_charger.astype(float) * span
+    low = np.searchsorted(key, base + failures - horizon_days * 86_400.0, side="left")
+    high = np.searchsorted(key, base + failures, side="left")  # readings before the failure
+    first = np.searchsorted(warned, low, side="left")
+    found = first < len(warned)
+    at = warned[np.minimum(first, max(0, len(warned) - 1))] if len(warned) else low
+    hit = found & (at < high)
     out = np.zeros(len(failures))
-    horizon = horizon_days * 86_400.0
-    for i, (moment, who) in enumerate(zip(failures, failure_charger, strict=True)):
-        window = (charger == who) & (time < moment) & (time >= moment - horizon)
-        warned = window & (p >= threshold)
-        if warned.any():
-            out[i] = (moment - time[warned].min()) / 86_400.0
+    out[hit] = (failures[hit] - time[at[hit]]) / 86_400.0
     return out
 
 
-def ranking_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+def ranking_metrics(y: np.ndarray, p: np.ndarray, w: Weights = None) -> dict[str, float]:
     """What an operator compares a model and a baseline on, one held-out set."""
     y = np.asarray(y).astype(int)
     both = len(np.unique(y)) == 2
+    weights = _weights(y, w)
     return {
-        "roc_auc": float(roc_auc_score(y, p)) if both else float("nan"),
-        "pr_auc": float(average_precision_score(y, p)) if both else float("nan"),
-        "brier": float(brier_score_loss(y, np.clip(p, 0, 1))),
-        "calibration_error": calibration_error(y, np.asarray(p, dtype=float)),
-        "precision_top_5pct": precision_at_top(y, p),
-        "base_rate": float(y.mean()) if len(y) else 0.0,
+        "roc_auc": float(roc_auc_score(y, p, sample_weight=w)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(y, p, sample_weight=w)) if both else float("nan"),
+        "brier": float(brier_score_loss(y, np.clip(p, 0, 1), sample_weight=w)),
+        "calibration_error": calibration_error(y, np.asarray(p, dtype=float), w=w),
+        "precision_top_5pct": precision_at_top(y, p, w=w),
+        "base_rate": float(np.average(y, weights=weights)) if len(y) else 0.0,
         "rows": len(y),
+        "rows_represented": round(float(weights.sum())),
     }
 
 

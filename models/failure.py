@@ -53,8 +53,17 @@ class FailureModel(ClassifierMixin, BaseEstimator):
         self.calibration_fraction = calibration_fraction
         self.random_state = random_state
 
-    def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None) -> FailureModel:
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        groups: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+    ) -> FailureModel:
+        """Fit the trees on most chargers and calibrate on the rest (`groups`: each row's
+        charger); `sample_weight`: a sampled history's weights (models.datasets)."""
         X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)
         rng = np.random.default_rng(self.random_state)
         unique = np.unique(groups)
@@ -70,12 +79,12 @@ class FailureModel(ClassifierMixin, BaseEstimator):
             monotonic_cst=self.monotonic_cst_,
             early_stopping=False,
             random_state=self.random_state,
-        ).fit(X[~calibrate], y[~calibrate])
+        ).fit(X[~calibrate], y[~calibrate], sample_weight=w[~calibrate])
         self.node_values_ = [_expected_values(tree[0].nodes) for tree in self.booster_._predictors]
         # Chargers the trees never saw; all rows when those hold a single class (a small fleet).
         held = calibrate if len(np.unique(y[calibrate])) == 2 else np.ones(len(y), dtype=bool)
         raw = self.decision_function(X[held]).reshape(-1, 1)
-        self.calibrator_ = LogisticRegression(C=1e6).fit(raw, y[held])
+        self.calibrator_ = LogisticRegression(C=1e6).fit(raw, y[held], sample_weight=w[held])
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         return self

@@ -108,12 +108,15 @@ def train_from(
     history = read_history(data, horizon_days=horizon_days, max_bad_rows=max_bad_rows)
     frame = frame_from_readings(history.readings)
     X = failure_matrix(frame)
-    y = history.label
+    y, w = history.label, history.weight
     split = Splits(history, horizon_days, seed)
     if not y[split.train].any():
         raise DatasetRefused([f"{data}: no failure before the held-out window: nothing to learn"])
     failure = FailureModel(random_state=seed).fit(
-        X[split.train], y[split.train], groups=history.charger[split.train]
+        X[split.train],
+        y[split.train],
+        groups=history.charger[split.train],
+        sample_weight=history.weight[split.train],
     )
     planner = MaintenancePlanner(random_state=seed).fit(
         X[split.train],
@@ -127,11 +130,11 @@ def train_from(
     deployed = _deployed_scores(model_dir, X)
     evaluations = {
         f"held-out window (readings from {_iso(split.cut)}, after a {horizon_days:g}-day gap)": {
-            name: ranking_metrics(y[split.window], s[split.window])
+            name: ranking_metrics(y[split.window], s[split.window], w[split.window])
             for name, s in _scores(p, rule, deployed).items()
         },
         f"held-out chargers ({split.held_chargers}, before the gap)": {
-            name: ranking_metrics(y[split.by_charger], s[split.by_charger])
+            name: ranking_metrics(y[split.by_charger], s[split.by_charger], w[split.by_charger])
             for name, s in _scores(p, rule, deployed).items()
         },
     }
@@ -262,7 +265,7 @@ def _cards(
                 name: int(c)
                 for name, c in zip(FAILURE_FEATURE_NAMES, failure.monotonic_cst_, strict=True)
             },
-            "held_out": failure_metrics(history.label[test], p[test]),
+            "held_out": failure_metrics(history.label[test], p[test], history.weight[test]),
             "held_out_window": window["model"],
             "field_scenarios": field,
         },

@@ -26,6 +26,8 @@ from ..ocpp import ERROR_GROUPS, group_of
 from .format import CODE_SEPARATOR, TABLES, Column
 
 BATCH_ROWS: Final = 65_536
+# Rows a streamed table hands over at once (read_blocks): about 16 batches.
+BLOCK_ROWS: Final = 16 * BATCH_ROWS
 MAX_CODES: Final = 32
 CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 GROUPS: Final = tuple(ERROR_GROUPS)
@@ -101,41 +103,110 @@ def batches(path: Path) -> Iterator[pa.RecordBatch]:
     yield from reader
 
 
-def read_table(root: Path, name: str, shown: Path) -> Table | Problem:
-    """Every good row of one table; a Problem when the table cannot be read at all."""
-    spec = TABLES[name]
+def structure_problem(root: Path, name: str, shown: Path) -> Problem | None:
+    """What makes a table unreadable before a row is converted: no file, a file that cannot
+    be opened, a required column missing (asked of each file's schema only: cheap)."""
     files = table_files(root, name)
     if not files:
         return Problem(f"{shown / name}", f"no {name}.parquet, {name}.csv or {name}/ folder")
-    table = Table(name, {}, np.empty(0, np.intp), np.empty(0, np.int64), [])
-    parts: list[dict[str, Values]] = []
-    origin_file, origin_row = [], []
-    for index, path in enumerate(files):
+    required = [c.name for c in TABLES[name] if c.required]
+    for path in files:
         label = str(shown / path.relative_to(root))
-        table.files.append(label)
+        try:
+            if path.suffix == ".parquet":
+                names = pq.read_schema(path).names
+            else:
+                names = pcsv.open_csv(path).schema.names
+        except (pa.ArrowInvalid, OSError) as exc:
+            return Problem(label, f"cannot be read: {exc}")
+        missing = [c for c in required if c not in names]
+        if missing:
+            return Problem(label, f"missing column(s): {', '.join(missing)} (required)")
+    return None
+
+
+def read_table(root: Path, name: str, shown: Path) -> Table | Problem:
+    """Every good row of one table; a Problem when the table cannot be read at all."""
+    parts: list[Table] = []
+    for block in read_blocks(root, name, shown, block_rows=None):
+        if isinstance(block, Problem):
+            return block
+        parts.append(block)
+    return parts[0]
+
+
+def read_blocks(
+    root: Path, name: str, shown: Path, block_rows: int | None = BLOCK_ROWS
+) -> Iterator[Table | Problem]:
+    """The good rows of one table in blocks of about `block_rows` rows (None: one block), in
+    file order; a Problem (and nothing after it) when the table cannot be read. Every block
+    knows all the table's files, so a row's `where` names its file whatever the block."""
+    spec = TABLES[name]
+    files = table_files(root, name)
+    if not files:
+        yield Problem(f"{shown / name}", f"no {name}.parquet, {name}.csv or {name}/ folder")
+        return
+    labels = [str(shown / path.relative_to(root)) for path in files]
+    block = _Block(name, spec, labels)
+    for index, path in enumerate(files):
         try:
             offset = 0
             for batch in batches(path):
                 missing = [c.name for c in spec if c.required and c.name not in batch.schema.names]
                 if missing:
-                    return Problem(label, f"missing column(s): {', '.join(missing)} (required)")
-                rows = np.arange(offset + 1, offset + batch.num_rows + 1)
+                    yield Problem(
+                        labels[index], f"missing column(s): {', '.join(missing)} (required)"
+                    )
+                    return
+                block.add(batch, index, offset)
                 offset += batch.num_rows
-                columns, bad = _convert(batch, spec, label, rows, table.problems)
-                table.rows_read += batch.num_rows
-                table.rejected += int(bad.sum())
-                parts.append({k: v[~bad] for k, v in columns.items()})
-                origin_file.append(np.full(int((~bad).sum()), index, np.intp))
-                origin_row.append(rows[~bad])
+                if block_rows is not None and block.rows >= block_rows:
+                    yield block.table()
+                    block = _Block(name, spec, labels)
         except (pa.ArrowInvalid, OSError) as exc:
-            return Problem(label, f"cannot be read: {exc}")
-    names = {k for part in parts for k in part}
-    table.columns = {
-        k: np.concatenate([part[k] for part in parts]) for k in names if all(k in p for p in parts)
-    } or _empty(spec)
-    table.file = np.concatenate(origin_file) if origin_file else table.file
-    table.row = np.concatenate(origin_row) if origin_row else table.row
-    return table
+            yield Problem(labels[index], f"cannot be read: {exc}")
+            return
+    yield block.table()
+
+
+class _Block:
+    """Batches converted and checked, waiting to become one Table."""
+
+    def __init__(self, name: str, spec: tuple[Column, ...], labels: list[str]) -> None:
+        self.name, self.spec, self.labels = name, spec, labels
+        self.parts: list[dict[str, Values]] = []
+        self.origin_file: list[npt.NDArray[np.intp]] = []
+        self.origin_row: list[npt.NDArray[np.int64]] = []
+        self.problems: list[Problem] = []
+        self.rows = self.rows_read = self.rejected = 0
+
+    def add(self, batch: pa.RecordBatch, file: int, offset: int) -> None:
+        rows = np.arange(offset + 1, offset + batch.num_rows + 1)
+        columns, bad = _convert(batch, self.spec, self.labels[file], rows, self.problems)
+        self.rows_read += batch.num_rows
+        self.rejected += int(bad.sum())
+        self.rows += int((~bad).sum())
+        self.parts.append({k: v[~bad] for k, v in columns.items()})
+        self.origin_file.append(np.full(int((~bad).sum()), file, np.intp))
+        self.origin_row.append(rows[~bad])
+
+    def table(self) -> Table:
+        parts = self.parts
+        names = {k for part in parts for k in part}
+        columns = {
+            k: np.concatenate([part[k] for part in parts])
+            for k in names
+            if all(k in p for p in parts)
+        } or _empty(self.spec)
+        file = np.concatenate(self.origin_file) if self.origin_file else np.empty(0, np.intp)
+        row = np.concatenate(self.origin_row) if self.origin_row else np.empty(0, np.int64)
+        table = Table(self.name, columns, file, row, self.labels)
+        table.rows_read, table.rejected, table.problems = (
+            self.rows_read,
+            self.rejected,
+            self.problems,
+        )
+        return table
 
 
 def _empty(spec: tuple[Column, ...]) -> dict[str, Values]:

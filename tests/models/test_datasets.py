@@ -244,3 +244,23 @@ def test_the_example_dataset_in_the_repository_is_valid() -> None:
     history = read_history(example)
     assert history.summary["failures"] >= 1 and history.summary["rejected_rows"] == 0
     assert json.dumps(history.summary)  # a summary the card can hold
+
+
+def test_a_long_history_is_sampled_deterministically_and_weighted(tmp_path: Path) -> None:
+    root = write_simulated(tmp_path / "fleet", 120, 200, seed=4)
+    whole = read_history(root)
+    sampled = read_history(root, max_rows=4_000)
+    again = read_history(root, max_rows=4_000)
+    assert whole.summary["rows"] == sampled.summary["rows"] == 24_000
+    assert len(whole.time) == 24_000 and np.all(whole.weight == 1.0)
+    kept = len(sampled.time)
+    assert 3_000 < kept < 8_000 and sampled.summary["sampled_rows"] == kept
+    assert np.array_equal(sampled.time, again.time)  # the same rows on every run
+    rates = sampled.summary["sampling_rates"]
+    assert rates["positive"] == pytest.approx(4 * rates["negative"])
+    # Positives kept at a higher rate, each row weighing the inverse of its rate: the weighted
+    # sample estimates the whole history's positive share and size.
+    estimate = np.average(sampled.label, weights=sampled.weight)
+    assert estimate == pytest.approx(whole.summary["positive_share"], rel=0.15)
+    assert sampled.label.mean() > 2 * whole.label.mean()
+    assert sampled.weight.sum() == pytest.approx(24_000, rel=0.05)
