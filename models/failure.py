@@ -11,6 +11,7 @@ moves the probability.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -96,7 +97,7 @@ class FailureModel(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Array) -> Array:
         """[P(no failure), P(failure)] per row."""
-        p = self._calibrated(self._raw(self._leaves(X)))
+        p = _in_chunks(X, lambda part: self._calibrated(self._raw(self._leaves(part))))
         return np.column_stack([1 - p, p])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -104,11 +105,11 @@ class FailureModel(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Array) -> Array:
         """Uncalibrated log-odds of the trees."""
-        return self._raw(self._leaves(X))
+        return _in_chunks(X, lambda part: self._raw(self._leaves(part)))
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, float]:
         """(per-row, per-feature log-odds contributions, bias); they sum to decision_function."""
-        return self._contributions(self._leaves(X)), self._bias()
+        return _in_chunks(X, lambda part: self._contributions(self._leaves(part))), self._bias()
 
     def top_factors(self, X: np.ndarray, k: int = 3) -> list[list[str]]:
         """Per row, up to k features that push its failure risk up the most."""
@@ -160,6 +161,18 @@ class FailureModel(ClassifierMixin, BaseEstimator):
         if cached is None:
             cached = self._forest_cache = _build_forest(self.booster_, self.node_values_)
         return cached
+
+
+# Rows walked down the trees at once: the leaves of a chunk are rows x trees indices (8 bytes
+# each), so a chunk of 65,536 rows and 200 trees holds 100 MB, whatever the rows asked.
+CHUNK_ROWS = 65_536
+
+
+def _in_chunks(X: Array, walk: Callable[[Array], Array]) -> Array:
+    X = np.asarray(X)
+    if len(X) <= CHUNK_ROWS:
+        return walk(X)
+    return np.concatenate([walk(X[i : i + CHUNK_ROWS]) for i in range(0, len(X), CHUNK_ROWS)])
 
 
 class _Forest(NamedTuple):

@@ -40,7 +40,7 @@ MAX_SHOWN: Final = 50
 MAX_KEPT_PROBLEMS: Final = 1000  # problems remembered (all are counted)
 # Readings kept for fitting and evaluation; a longer history is sampled (positives at up to
 # POSITIVE_BOOST times the negatives' rate).
-TRAIN_ROWS: Final = 3_000_000
+TRAIN_ROWS: Final = 2_000_000
 POSITIVE_BOOST: Final = 4.0
 Array = npt.NDArray[np.float64]
 
@@ -258,7 +258,8 @@ class _Scan:
         self.problems: list[Problem] = []
         self._telemetry_files: list[str] = []
         self._dropped_positives = 0
-        self._time_range = (0.0, 0.0)
+        self._time_range = (np.inf, -np.inf)
+        self._seen_flags = np.zeros(0, dtype=bool)
 
     def _numbers(self, ids: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
         index, distinct = _encoded(ids)
@@ -286,6 +287,13 @@ class _Scan:
         )
         age = _days_since_service(cols, key, self.keys_of["maintenance"], time)
         self.all_keys.append(key)
+        if len(self._seen_flags) < len(self.number):
+            grown = np.zeros(len(self.number), dtype=bool)
+            grown[: len(self._seen_flags)] = self._seen_flags
+            self._seen_flags = grown
+        self._seen_flags[np.unique(charger)] = True
+        low, high = float(time.min()), float(time.max())
+        self._time_range = (min(self._time_range[0], low), max(self._time_range[1], high))
         self.all_origin.append(block.file.astype(np.int64) * ROW_SPAN + block.row)
         self.all_label.append(label)
         self._count_usage(cols, time)
@@ -333,14 +341,10 @@ class _Scan:
             self.charging[name] += np.bincount(hours[charging & mask], minlength=24)
 
     def finish(self, root: Path, max_bad_rows: float) -> History:
-        keys = np.concatenate(self.all_keys) if self.all_keys else np.empty(0, np.int64)
-        origin = np.concatenate(self.all_origin) if self.all_origin else np.empty(0, np.int64)
-        self.all_keys, self.all_origin = [], []
-        dropped = self._duplicates(keys, origin)
+        dropped = self._duplicates()
         labels = np.concatenate(self.all_label) if self.all_label else np.empty(0, dtype=bool)
         seen = np.zeros(len(self.number), dtype=bool)
-        seen[np.unique(keys // SPAN)] = True
-        del keys, origin
+        seen[: len(self._seen_flags)] = self._seen_flags
         orphan = ~seen[self.ev_charger]
         _refuse(self.events, "charger_id", orphan, "an event of a charger with no readings")
         events = self.events
@@ -430,16 +434,23 @@ class _Scan:
             },
         )
 
-    def _duplicates(self, keys: Keys, origin: Keys) -> Keys:
+    def _duplicates(self) -> Keys:
         """The origins of readings of a charger at a time already read (the later row is
-        reported); their labels are taken out of the count."""
+        reported); their labels are taken out of the count. Memory: the keys sorted in place
+        answer whether there is any; only a dataset that has some pays for finding them."""
         self._dropped_positives = 0
-        labels = np.concatenate(self.all_label) if self.all_label else np.empty(0, dtype=bool)
-        self._time_range = (
-            (float((keys % SPAN).min()), float((keys % SPAN).max())) if len(keys) else (0.0, 0.0)
-        )
-        if len(keys) < 2 or len(np.unique(keys)) == len(keys):
+        pieces, self.all_keys = self.all_keys, []
+        ordered = np.concatenate(pieces) if pieces else np.empty(0, np.int64)
+        ordered.sort()
+        if len(ordered) < 2 or not np.any(ordered[1:] == ordered[:-1]):
+            self.all_origin = []
             return np.empty(0, np.int64)
+        del ordered
+        keys = np.concatenate(pieces)
+        del pieces
+        origin = np.concatenate(self.all_origin)
+        self.all_origin = []
+        labels = np.concatenate(self.all_label)
         order = np.lexsort((origin, keys))
         again = np.flatnonzero(np.diff(keys[order]) == 0) + 1
         dup = order[again]

@@ -252,7 +252,14 @@ def _no_problems(n: int) -> Values:
 
 
 def _strings(raw: pa.Array, column: Column) -> tuple[Values, Values]:
-    values = np.asarray(raw.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    """Text as an object array whose items are the batch's distinct values (pyarrow's hash
+    encoding): a row costs a pointer, not a Python string of its own. (Millions of small
+    strings, a few of them kept, would pin the allocator's memory long after the rest went.)"""
+    encoded = raw.cast(pa.string()).dictionary_encode()
+    distinct = np.empty(len(encoded.dictionary) + 1, dtype=object)
+    distinct[:-1] = encoded.dictionary.to_pylist()  # the last one stands for null: None
+    index = encoded.indices.fill_null(len(encoded.dictionary))
+    values = distinct[np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.intp)]
     return values, _no_problems(len(values))
 
 
