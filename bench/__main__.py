@@ -18,6 +18,7 @@ from bench import (
     hit_figures,
     hitrate,
     model_figures,
+    ocpp_figures,
     scaling,
     start_figures,
     stock_figures,
@@ -83,6 +84,10 @@ def plan(quick: bool, server: RedisProcess, stack: LocalStack, predictor: Predic
         lambda: health_figures.ready_latency(stack, s["fleet"] // 5, rt),
         lambda: start_figures.client_start(3 if quick else 9),
         lambda: history_figures.read_and_featurise(300 if quick else 2_000, 100 if quick else 365),
+        lambda: ocpp_figures.ingest_throughput(stack, s["fleet"], 3),
+        lambda: ocpp_figures.faulted_to_cache(stack, 100),
+        lambda: ocpp_figures.refresh_by_ids(stack, s["fleet"]),
+        lambda: ocpp_figures.state_memory(stack, s["fleet"]),
     ]
     if s["full"]:
         steps += [
