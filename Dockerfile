@@ -3,7 +3,9 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY cachepolicy cachepolicy
 COPY models models
+COPY ingest ingest
 COPY tasks tasks
+COPY gateway gateway
 COPY api api
 COPY cli cli
 COPY bench bench

@@ -4,6 +4,7 @@ the API and Flower with the environment the compose file gives them."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -181,3 +182,13 @@ def test_every_procfile_process_is_in_compose() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
     for name in procs:
         assert name == "redis" or f"  {name}:" in text
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    """The Dockerfile names its folders one by one: a new package must be among them."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    copied = set(re.findall(r"^COPY (\S+) \1$", (ROOT / "Dockerfile").read_text(), re.M))
+    assert {pattern.rstrip("*") for pattern in include} <= copied
