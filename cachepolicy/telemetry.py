@@ -3,7 +3,9 @@ predict from it. Hash buckets (see keys.telemetry_key), one HSET per bucket; fai
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 from .codec import CorruptValue, decode, encode
 from .core import Value
@@ -25,6 +27,29 @@ def telemetry_commands(docs: Mapping[str, Value]) -> list[Command]:
             command("expire", bucket, TELEMETRY_TTL_SECONDS),
         ]
     return commands
+
+
+# Compare-and-set per bucket: each field is written only if its stored bytes still have the
+# digest the writer read (empty: absent); the fields that changed meanwhile come back.
+CAS_SCRIPT: Final = """
+local conflicts = {}
+for i = 2, #ARGV, 3 do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  local digest = current and redis.sha1hex(current) or ''
+  if digest == ARGV[i + 1] then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+  else
+    conflicts[#conflicts + 1] = ARGV[i]
+  end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return conflicts
+"""
+
+
+def digest_of(raw: bytes | None) -> str:
+    """What a compare-and-set compares: the SHA-1 of the stored bytes ("" when absent)."""
+    return "" if raw is None else hashlib.sha1(raw, usedforsecurity=False).hexdigest()
 
 
 def decode_or_none(raw: bytes | None) -> Value | None:
@@ -59,10 +84,14 @@ class TelemetryStore:
 
     def get_scoped(self, scoped: Sequence[str]) -> list[Value | None]:
         """The same for already scoped ids (refresh-ahead mixes tenants)."""
+        return [doc for doc, _ in self.get_versions(scoped)]
+
+    def get_versions(self, scoped: Sequence[str]) -> list[tuple[Value | None, str]]:
+        """(document, digest of its stored bytes) per scoped id, for `set_if_unchanged`."""
         buckets: dict[str, list[int]] = {}
         for index, sid in enumerate(scoped):
             buckets.setdefault(telemetry_key(sid), []).append(index)
-        out: list[Value | None] = [None] * len(scoped)
+        out: list[tuple[Value | None, str]] = [(None, "")] * len(scoped)
         if not buckets:
             return out
         commands = tuple(
@@ -75,5 +104,27 @@ class TelemetryStore:
         for indexes, reply in zip(buckets.values(), replies, strict=True):
             if not isinstance(reply, Exception):
                 for index, raw in zip(indexes, reply, strict=True):
-                    out[index] = decode_or_none(raw)
+                    out[index] = (decode_or_none(raw), digest_of(raw))
         return out
+
+    def set_if_unchanged(
+        self, docs: Mapping[str, tuple[Value, str]], extra: Sequence[Command] = ()
+    ) -> frozenset[str] | None:
+        """Write each (scoped id -> (document, digest read)) unless another writer changed it
+        since (one script per bucket, `extra` commands in the same pipeline); the scoped ids
+        that changed meanwhile, or None when Redis could not be asked."""
+        buckets: dict[str, list[bytes | str | int]] = {}
+        for scoped, (doc, digest) in docs.items():
+            buckets.setdefault(telemetry_key(scoped), [TELEMETRY_TTL_SECONDS]).extend(
+                [scoped, digest, encode(doc)]
+            )
+        commands = [command("eval", CAS_SCRIPT, 1, key, *args) for key, args in buckets.items()]
+        replies = self._executor.execute(Send("set", OTHER, (*commands, *extra)))
+        if replies is FAILED:
+            return None
+        conflicts: list[str] = []
+        for reply in replies[: len(commands)]:
+            if isinstance(reply, Exception):
+                return None
+            conflicts += [f.decode() if isinstance(f, bytes) else str(f) for f in reply]
+        return frozenset(conflicts)

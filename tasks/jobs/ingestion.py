@@ -42,6 +42,8 @@ REFRESHED_TYPES = ("failure", "anomaly")
 MAX_BATCH = 10_000
 OCPP = vocabulary.OCPP_FRAMES  # the counters' kind: `ocpp:<Action>:<outcome>`, fleet-wide
 REFUSED_ACTION = "invalid"  # a frame refused before its action could be read
+MAX_ATTEMPTS = 5  # compare-and-set rounds before a contended state is written whatever
+CONTENDED = "contended"  # `ocpp:contended:overwritten`: states written on the last attempt
 
 
 @dataclass
@@ -53,59 +55,90 @@ class Ingested:
     later: list[str] = field(default_factory=list)  # scoped ids
 
 
+@dataclass
+class ChargerFrames:
+    """One charger's frames of a batch applied to the state read (and its digest)."""
+
+    digest: str
+    applied: list[tuple[int, str, Applied]]  # (index in the batch, action, what it did)
+
+    @property
+    def last(self) -> Applied | None:
+        """The last frame that was not a duplicate: its state is the one to store."""
+        return next((a for _, _, a in reversed(self.applied) if not a.duplicate), None)
+
+
 def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
     """Apply every item `{charge_point_id, frame, tenant_id?, ocpp_version?}` in order."""
     out = Ingested()
     calls = [_parsed(runtime, item) for item in items]
-    scoped_ids = list(dict.fromkeys(c[0] for c in calls if not isinstance(c, Exception)))
-    docs = runtime.cache.telemetry.get_scoped(scoped_ids)
-    states = {
-        sid: ChargerState.of(split_scoped_id(sid)[0], doc)
-        for sid, doc in zip(scoped_ids, docs, strict=True)
-    }
-    now = utcnow()
-    changed: dict[str, Applied] = {}
-    news: set[str] = set()
+    frames: dict[str, list[tuple[int, Call]]] = {}
+    for index, entry in enumerate(calls):
+        if not isinstance(entry, Exception):
+            frames.setdefault(entry[0], []).append((index, entry[1]))
+    done = _committed(runtime, frames)
+    out.results = [entry if isinstance(entry, Exception) else {} for entry in calls]
+    news: list[str] = []
     readings: dict[tuple[str, object], Document] = {}  # a later frame at the same time wins
-    events = []
-    for entry in calls:
-        if isinstance(entry, Exception):
-            out.results.append(entry)
-            continue
-        scoped, call = entry
-        applied = apply(states[scoped], call, now)
-        states[scoped] = applied.state
-        runtime.cache.core.metrics.count(
-            OCPP, f"{call.action}:{'duplicate' if applied.duplicate else 'accepted'}"
-        )
-        charger_id, tenant_id = split_scoped_id(scoped)
-        out.results.append(
-            {
+    events: list[Document] = []
+    for sid, charger in done.items():
+        charger_id, tenant_id = split_scoped_id(sid)
+        for index, action, applied in charger.applied:
+            outcome = "duplicate" if applied.duplicate else "accepted"
+            runtime.cache.core.metrics.count(OCPP, f"{action}:{outcome}")
+            out.results[index] = {
                 "accepted": True,
                 "charger_id": charger_id,
-                "action": call.action,
+                "action": action,
                 "news": applied.news,
                 "duplicate": applied.duplicate,
             }
-        )
-        if applied.duplicate:
-            continue
-        changed[scoped] = applied
-        if applied.news:
-            news.add(scoped)
-        if applied.reading is not None:
-            readings[(scoped, applied.reading["timestamp"])] = _history_row(
-                applied.reading, tenant_id
-            )
-        if applied.event is not None:
-            events.append(_event_row(charger_id, applied))
-    _store(runtime, changed, time.time())
+            if applied.reading is not None:
+                row = _history_row(applied.reading, tenant_id)
+                readings[(sid, applied.reading["timestamp"])] = row
+            if applied.event is not None:
+                events.append(_event_row(charger_id, applied))
+        if any(a.news for _, _, a in charger.applied):
+            news.append(sid)
     at_once, out.later = _debounced(runtime, sorted(news))
     # From each charger's latest state (a later frame of the batch may have added to it).
-    _refresh_now(runtime, {sid: m for sid in at_once if (m := changed[sid].metrics)})
+    latest = {sid: done[sid].last for sid in at_once}
+    _refresh_now(runtime, {sid: a.metrics for sid, a in latest.items() if a and a.metrics})
     if runtime.history is not None and (readings or events):
         runtime.history.append(list(readings.values()), events)
     return out
+
+
+def _committed(
+    runtime: Runtime, frames: dict[str, list[tuple[int, Call]]]
+) -> dict[str, ChargerFrames]:
+    """Each charger's frames applied to its state and stored. Two workers may hold frames of
+    one charger at once: a state is written only if nobody changed it since it was read
+    (compare-and-set); a charger changed meanwhile is read again and its frames applied
+    again, up to MAX_ATTEMPTS times."""
+    now = utcnow()
+    done: dict[str, ChargerFrames] = {}
+    pending = list(frames)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        versions = runtime.cache.telemetry.get_versions(pending)
+        for sid, (doc, digest) in zip(pending, versions, strict=True):
+            done[sid] = _apply_all(sid, doc, digest, frames[sid], now)
+        pending = _store(runtime, {sid: done[sid] for sid in pending}, attempt == MAX_ATTEMPTS)
+        if not pending:
+            break
+    return done
+
+
+def _apply_all(
+    scoped: str, doc: Document | None, digest: str, calls: list[tuple[int, Call]], now: Any
+) -> ChargerFrames:
+    state = ChargerState.of(split_scoped_id(scoped)[0], doc)
+    applied = []
+    for index, call in calls:
+        step = apply(state, call, now)
+        state = step.state
+        applied.append((index, call.action, step))
+    return ChargerFrames(digest, applied)
 
 
 def _parsed(runtime: Runtime, item: Unchecked) -> tuple[str, Call] | Exception:
@@ -146,13 +179,26 @@ def _event_row(charger_id: str, applied: Applied) -> Document:
     }
 
 
-def _store(runtime: Runtime, changed: dict[str, Applied], now: float) -> None:
-    """The new states and the chargers' last-frame times, in one pipeline (fails open)."""
-    if not changed:
-        return
-    docs = {sid: applied.stored or applied.state.stored() for sid, applied in changed.items()}
-    commands = telemetry_commands(docs) + seen_commands({sid: now for sid in changed}, now)
-    runtime.cache.executor.execute(Send("set", OTHER, tuple(commands)))
+def _store(runtime: Runtime, chargers: dict[str, ChargerFrames], last_attempt: bool) -> list[str]:
+    """The new states, each only if unchanged since read, with the chargers' last-frame times,
+    in one pipeline; the chargers another writer changed meanwhile (none on the last attempt:
+    then the state is written whatever, and counted). Fails open."""
+    now = time.time()
+    docs = {
+        sid: (last.stored or last.state.stored(), charger.digest)
+        for sid, charger in chargers.items()
+        if (last := charger.last) is not None
+    }
+    if not docs:
+        return []
+    seen = seen_commands(dict.fromkeys(docs, now), now)
+    if last_attempt:
+        runtime.cache.core.metrics.count(OCPP, f"{CONTENDED}:overwritten", len(docs))
+        commands = telemetry_commands({sid: doc for sid, (doc, _) in docs.items()}) + seen
+        runtime.cache.executor.execute(Send("set", OTHER, tuple(commands)))
+        return []
+    conflicts = runtime.cache.telemetry.set_if_unchanged(docs, seen)
+    return sorted(conflicts or ())
 
 
 def _debounced(runtime: Runtime, scoped: list[str]) -> tuple[list[str], list[str]]:

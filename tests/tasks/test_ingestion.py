@@ -172,3 +172,36 @@ def test_frames_are_counted_by_action_and_outcome_and_silent_chargers_go_stale(
         assert stale["status"] != "unhealthy"  # a warning, not an outage
     finally:
         collector.cache.close()
+
+
+def test_two_processes_ingesting_one_charger_lose_no_frame(
+    stack: Stack, clean_cache: Callable
+) -> None:
+    """The worker's two pool processes take batches of the same charger at once: every
+    StartTransaction counts (a lost update would count fewer sessions)."""
+    from celery import group
+
+    def start(n: int) -> list[Any]:
+        sent = v16.StartTransaction(
+            connector_id=1, id_tag="TAG", meter_start=n, timestamp="2026-12-02T10:00:00Z"
+        )
+        return frame(sent, f"race-{n}")
+
+    batches = [
+        [{"charge_point_id": "CP_RACE", "frame": start(b * 5 + i)} for i in range(5)]
+        for b in range(60)
+    ]
+    ingest(stack, reading("race-first"), cp="CP_RACE")
+    job = group(
+        stack.app.signature(
+            vocabulary.INGEST_OCPP_BATCH,
+            args=(items,),
+            queue=vocabulary.queue_of(vocabulary.INGEST_OCPP_BATCH),
+        )
+        for items in batches
+    ).apply_async()
+    summaries = job.get(timeout=120)
+    assert sum(s["accepted"] for s in summaries) == 300
+    with SyncCacheService(stack.settings) as cache:
+        state = ChargerState.of("CP_RACE", cache.telemetry.get("CP_RACE"))
+    assert state.sessions == 300
