@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger("chargewatch.gateway")
@@ -22,16 +22,15 @@ Item = dict[str, Any]
 
 @dataclass
 class FeedCounts:
+    """What the endpoint says of its frames when it stops (the workers count them by action)."""
+
     received: int = 0
     sent: int = 0
-    batches: int = 0
     dropped: int = 0
-    send_failures: int = 0
-    by_action: dict[str, int] = field(default_factory=dict)
 
 
 class Feed:
-    """Collects frames; `run()` sends them until cancelled, `drain()` sends what is left."""
+    """Collects frames; `run()` sends them until cancelled, `flush()` sends what is left."""
 
     def __init__(
         self,
@@ -48,11 +47,10 @@ class Feed:
         self._full = asyncio.Event()
         self.counts = FeedCounts()
 
-    def put(self, charge_point_id: str, frame: str, ocpp_version: str, action: str) -> None:
+    def put(self, charge_point_id: str, frame: str, ocpp_version: str) -> None:
         """Queue one CALL, exactly as the charger sent it."""
         counts = self.counts
         counts.received += 1
-        counts.by_action[action] = counts.by_action.get(action, 0) + 1
         if len(self._items) >= self._limit:
             self._items.popleft()
             counts.dropped += 1
@@ -78,7 +76,6 @@ class Feed:
             try:
                 await asyncio.to_thread(self._send, batch)
             except Exception as exc:  # the broker is away: keep the frames, answer chargers
-                self.counts.send_failures += 1
                 log.warning("ingestion: %d frames not sent yet: %s", len(batch), exc)
                 self._items.extendleft(reversed(batch))
                 while len(self._items) > self._limit:
@@ -86,7 +83,6 @@ class Feed:
                     self.counts.dropped += 1
                 return False
             self.counts.sent += count
-            self.counts.batches += 1
         return True
 
     def pending(self) -> int:

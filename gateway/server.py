@@ -22,7 +22,6 @@ from functools import partial
 from http import HTTPStatus
 from typing import Any, Final
 
-import orjson
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v201 import ChargePoint as ChargePoint201
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -38,6 +37,7 @@ from .replies import REPLIES, SUBPROTOCOLS, Answers
 
 log = logging.getLogger("chargewatch.gateway")
 PATH: Final = re.compile(r"/ocpp/([^/?#]+)")
+CALL_START: Final = re.compile(r"\s*\[\s*2\s*,")  # OCPP-J: [2, id, action, payload]
 
 
 class Credentials:
@@ -116,13 +116,11 @@ def central_system(version: str) -> type[Any]:
             return self._answers.reply(version, action)
 
         async def route_message(self, raw_msg: str | bytes) -> None:
-            try:
-                frame = orjson.loads(raw_msg)
-            except orjson.JSONDecodeError:
-                frame = None
-            if isinstance(frame, list) and len(frame) == 4 and frame[0] == 2:
-                text = raw_msg if isinstance(raw_msg, str) else raw_msg.decode()
-                self._feed.put(self.id, text, version, str(frame[2]))
+            # A CALL by its first bytes (the package parses the frame once, ingestion once more
+            # with its validation): a malformed one still goes to ingestion, to be counted.
+            text = raw_msg if isinstance(raw_msg, str) else raw_msg.decode(errors="replace")
+            if CALL_START.match(text):
+                self._feed.put(self.id, text, version)
             await super().route_message(raw_msg)
 
     Mirror.__name__ = Mirror.__qualname__ = f"CentralSystem{version.replace('.', '')}"

@@ -123,14 +123,16 @@ class Applied:
     # after one: "repair").
     reading: Document | None = None
     event: str | None = None
-    stored: Document | None = None  # state.stored(), as made once for this frame
+    stored: Document | None = (
+        None  # state.stored(), as made once for this frame (None: a duplicate)
+    )
 
 
 def apply(state: ChargerState, call: Call, now: dt.datetime) -> Applied:
     """The state after one validated CALL."""
     digest = message_digest(call.message_id)
     if digest in state.message_ids:
-        return Applied(state, news=False, duplicate=True, metrics=_metrics(state))
+        return Applied(state, news=False, duplicate=True)
     before, status_before = state.printed, state.status
     seen = observe(call)
     at = now.timestamp() if seen.at is None else seen.at.timestamp()

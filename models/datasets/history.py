@@ -257,12 +257,14 @@ class _Scan:
         self.read = self.rejected = 0
         self.problems: list[Problem] = []
         self._telemetry_files: list[str] = []
-        self._dropped_positives = 0
         self._time_range = (np.inf, -np.inf)
-        self._seen_flags = np.zeros(0, dtype=bool)
+        self._seen: set[int] = set()  # numbers of the chargers with readings
 
-    def _numbers(self, ids: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
-        index, distinct = _encoded(ids)
+    def _numbers(
+        self, ids: npt.NDArray[Any], encoded: tuple[npt.NDArray[np.intp], list[Any]] | None = None
+    ) -> npt.NDArray[np.intp]:
+        """Each id's charger number (`encoded`: the ids' hash encoding, when made already)."""
+        index, distinct = encoded or _encoded(ids)
         numbers = self.number
         mine = np.array([numbers.setdefault(d, len(numbers)) for d in distinct], dtype=np.intp)
         found: npt.NDArray[np.intp] = mine[index] if len(index) else np.empty(0, np.intp)
@@ -277,9 +279,11 @@ class _Scan:
         self.problems += block.problems[: max(0, MAX_KEPT_PROBLEMS - len(self.problems))]
         if not n:
             return
-        charger = self._numbers(cols["charger_id"])
+        encoded = _encoded(cols["charger_id"])  # once for the numbers and the class table
+        charger = self._numbers(cols["charger_id"], encoded)
+        self._seen.update(self.number[d] for d in encoded[1])
         time = cols["timestamp"]
-        self._fill_class(cols, n)
+        self._fill_class(cols, n, encoded)
         key = _key(charger, time)
         failures, repairs = self.keys_of["failure"], self.keys_of["repair"]
         label = _fails_within(key, failures, self.horizon_days * DAY) | _out_of_service(
@@ -287,11 +291,6 @@ class _Scan:
         )
         age = _days_since_service(cols, key, self.keys_of["maintenance"], time)
         self.all_keys.append(key)
-        if len(self._seen_flags) < len(self.number):
-            grown = np.zeros(len(self.number), dtype=bool)
-            grown[: len(self._seen_flags)] = self._seen_flags
-            self._seen_flags = grown
-        self._seen_flags[np.unique(charger)] = True
         low, high = float(time.min()), float(time.max())
         self._time_range = (min(self._time_range[0], low), max(self._time_range[1], high))
         self.all_origin.append(block.file.astype(np.int64) * ROW_SPAN + block.row)
@@ -315,13 +314,15 @@ class _Scan:
         }
         self.parts.append(part)
 
-    def _fill_class(self, cols: dict[str, Any], n: int) -> None:
+    def _fill_class(
+        self, cols: dict[str, Any], n: int, encoded: tuple[npt.NDArray[np.intp], list[Any]]
+    ) -> None:
         """Rating and type from the readings, else from the chargers table."""
         cols.setdefault("rated_power_kw", np.full(n, np.nan))
         cols.setdefault("charger_type", np.full(n, None, dtype=object))
         if self.chargers is None:
             return
-        index, distinct = _encoded(cols["charger_id"])
+        index, distinct = encoded
         rows = np.array([self.class_row.get(c, -1) for c in distinct], dtype=np.intp)[index]
         known = rows >= 0
         for name in ("rated_power_kw", "charger_type"):
@@ -341,10 +342,11 @@ class _Scan:
             self.charging[name] += np.bincount(hours[charging & mask], minlength=24)
 
     def finish(self, root: Path, max_bad_rows: float) -> History:
-        dropped = self._duplicates()
         labels = np.concatenate(self.all_label) if self.all_label else np.empty(0, dtype=bool)
+        self.all_label = []
+        dropped, dropped_positives = self._duplicates(labels)
         seen = np.zeros(len(self.number), dtype=bool)
-        seen[: len(self._seen_flags)] = self._seen_flags
+        seen[list(self._seen)] = True
         orphan = ~seen[self.ev_charger]
         _refuse(self.events, "charger_id", orphan, "an event of a charger with no readings")
         events = self.events
@@ -398,7 +400,7 @@ class _Scan:
             energy_delivered=kept["energy_delivered"],
             maintenance_age_days=kept["age"],
         )
-        positives = int(labels.sum()) - self._dropped_positives
+        positives = int(labels.sum()) - dropped_positives
         return History(
             readings=readings,
             time=time,
@@ -434,27 +436,24 @@ class _Scan:
             },
         )
 
-    def _duplicates(self) -> Keys:
+    def _duplicates(self, labels: npt.NDArray[np.bool_]) -> tuple[Keys, int]:
         """The origins of readings of a charger at a time already read (the later row is
-        reported); their labels are taken out of the count. Memory: the keys sorted in place
+        reported), and how many of them were positives. Memory: the keys sorted in place
         answer whether there is any; only a dataset that has some pays for finding them."""
-        self._dropped_positives = 0
         pieces, self.all_keys = self.all_keys, []
         ordered = np.concatenate(pieces) if pieces else np.empty(0, np.int64)
         ordered.sort()
         if len(ordered) < 2 or not np.any(ordered[1:] == ordered[:-1]):
             self.all_origin = []
-            return np.empty(0, np.int64)
+            return np.empty(0, np.int64), 0
         del ordered
         keys = np.concatenate(pieces)
         del pieces
         origin = np.concatenate(self.all_origin)
         self.all_origin = []
-        labels = np.concatenate(self.all_label)
         order = np.lexsort((origin, keys))
         again = np.flatnonzero(np.diff(keys[order]) == 0) + 1
         dup = order[again]
-        self._dropped_positives = int(labels[dup].sum())
         for at in dup[:MAX_KEPT_PROBLEMS]:
             file, row = divmod(int(origin[at]), ROW_SPAN)
             self.problems.append(
@@ -465,7 +464,7 @@ class _Scan:
                     "timestamp",
                 )
             )
-        return np.sort(origin[dup])
+        return np.sort(origin[dup]), int(labels[dup].sum())
 
     def _kept(self, dropped: Keys) -> dict[str, Any]:
         parts, self.parts = self.parts, []

@@ -34,7 +34,7 @@ class HistoryWriter:
     def __init__(self, root: Path | str, retention_days: float = 400.0) -> None:
         self.root = Path(root)
         self.retention_s = retention_days * 86_400
-        self._me = f"{socket.gethostname()}-{os.getpid()}"
+        self._me = ""  # host-pid, set with each hour's file (a forked child is another process)
         self._hour = ""
         # The time of each charger's last row: a second row at the same time is left out (the
         # format allows one reading per charger and time; an earlier one is still written).
@@ -44,7 +44,7 @@ class HistoryWriter:
         hour = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H")
         if hour != self._hour:
             self._hour = hour
-            self._me = f"{socket.gethostname()}-{os.getpid()}"  # a forked child is another
+            self._me = f"{socket.gethostname()}-{os.getpid()}"
             self.prune()
         fresh = []
         for row in readings:

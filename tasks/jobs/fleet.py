@@ -39,12 +39,7 @@ def validate_fleet(
     parsed, problems = parse_many(telemetry)
     valid = {m.charger_id: (m, item) for m, item in zip(parsed, telemetry, strict=True) if m}
     errors = [
-        {
-            "index": index,
-            "charger_id": _charger_id_of(telemetry[index]),
-            "error": "InvalidTelemetry",
-            "message": message,
-        }
+        _item_error(index, _charger_id_of(telemetry[index]), "InvalidTelemetry", message)
         for index, message in sorted(problems.items())
     ]
     return valid, errors

@@ -13,6 +13,7 @@ repairs they show go to HISTORY_DIR when it is set.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -63,9 +64,14 @@ class ChargerFrames:
     applied: list[tuple[int, str, Applied]]  # (index in the batch, action, what it did)
 
     @property
-    def last(self) -> Applied | None:
-        """The last frame that was not a duplicate: its state is the one to store."""
-        return next((a for _, _, a in reversed(self.applied) if not a.duplicate), None)
+    def stored(self) -> Document | None:
+        """What the last frame that was not a duplicate made: the document to store."""
+        return next((a.stored for _, _, a in reversed(self.applied) if a.stored), None)
+
+    @property
+    def metrics(self) -> ChargerMetrics | None:
+        """The latest state's telemetry (a later frame of the batch may have added to it)."""
+        return next((a.metrics for _, _, a in reversed(self.applied) if a.stored), None)
 
 
 def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
@@ -101,9 +107,7 @@ def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
         if any(a.news for _, _, a in charger.applied):
             news.append(sid)
     at_once, out.later = _debounced(runtime, sorted(news))
-    # From each charger's latest state (a later frame of the batch may have added to it).
-    latest = {sid: done[sid].last for sid in at_once}
-    _refresh_now(runtime, {sid: a.metrics for sid, a in latest.items() if a and a.metrics})
+    _refresh_now(runtime, {sid: m for sid in at_once if (m := done[sid].metrics) is not None})
     if runtime.history is not None and (readings or events):
         runtime.history.append(list(readings.values()), events)
     return out
@@ -164,19 +168,17 @@ def _history_row(reading: Document, tenant_id: str | None) -> Document:
     return reading if tenant_id is None else {**reading, "tenant_id": tenant_id}
 
 
+EVENT_NOTES = {
+    "failure": "from OCPP: a connector turned Faulted",
+    "repair": "from OCPP: back in service after a fault",
+}
+
+
 def _event_row(charger_id: str, applied: Applied) -> Document:
-    note = (
-        "from OCPP: a connector turned Faulted"
-        if applied.event == "failure"
-        else ("from OCPP: back in service after a fault")
-    )
-    reading = applied.reading or {}
-    return {
-        "charger_id": charger_id,
-        "timestamp": reading.get("timestamp"),
-        "kind": applied.event,
-        "note": note,
-    }
+    """The event a frame is evidence of, at the time the frame gives (clamped)."""
+    at = dt.datetime.fromtimestamp(applied.at, dt.UTC).isoformat()
+    kind = applied.event or ""
+    return {"charger_id": charger_id, "timestamp": at, "kind": kind, "note": EVENT_NOTES[kind]}
 
 
 def _store(runtime: Runtime, chargers: dict[str, ChargerFrames], last_attempt: bool) -> list[str]:
@@ -185,9 +187,9 @@ def _store(runtime: Runtime, chargers: dict[str, ChargerFrames], last_attempt: b
     then the state is written whatever, and counted). Fails open."""
     now = time.time()
     docs = {
-        sid: (last.stored or last.state.stored(), charger.digest)
+        sid: (stored, charger.digest)
         for sid, charger in chargers.items()
-        if (last := charger.last) is not None
+        if (stored := charger.stored) is not None
     }
     if not docs:
         return []

@@ -256,7 +256,7 @@ def test_the_feed_keeps_frames_while_the_broker_refuses_and_bounds_them() -> Non
         nonlocal refusing
         feed = Feed(send, batch_size=3, limit=5)
         for i in range(7):
-            feed.put("CP_1", f"frame-{i}", "1.6", "Heartbeat")
+            feed.put("CP_1", f"frame-{i}", "1.6")
         assert await feed.flush() is False
         assert feed.pending() == 5 and feed.counts.dropped == 2  # the oldest two
         refusing = False

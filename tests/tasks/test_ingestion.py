@@ -5,7 +5,6 @@ refreshes predictions at once, bad frames refused without retries, duplicates on
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -147,29 +146,33 @@ def test_frames_are_counted_by_action_and_outcome_and_silent_chargers_go_stale(
         return found
 
     try:
-        # Workers flush their counters every 0.2 s: what earlier tests counted lands first.
-        time.sleep(0.5)
-        before = frames()
-        ingest(stack, reading("c-1"), cp="CP_COUNT")
-        ingest(stack, reading("c-1"), cp="CP_COUNT")  # a duplicate
+        # DataTransfer: an action no other test sends, so earlier tests' counts (flushed by
+        # their workers a moment later) cannot land in these.
+        sent = frame(v16.DataTransfer(vendor_id="ACME"), "dt-1")
+        ingest(stack, sent, cp="CP_COUNT")
+        ingest(stack, sent, cp="CP_COUNT")  # a duplicate
+        with pytest.raises(Exception, match=r"vendorId"):
+            ingest(stack, [2, "dt-2", "DataTransfer", {}], cp="CP_COUNT")
         with pytest.raises(Exception, match="not a CALL"):
             ingest(stack, [3, "c-2", {}], cp="CP_COUNT")
+        expected = {"accepted": 1, "duplicate": 1, "refused": 1}
 
-        expected = Counter(
-            {
-                ("MeterValues", "accepted"): 1,
-                ("MeterValues", "duplicate"): 1,
-                ("invalid", "refused"): 1,
-            }
-        )
-        assert wait_until(lambda: frames() - before == expected, 10), frames() - before
+        def counted() -> dict[str, int]:
+            found = frames()
+            return {outcome: found[("DataTransfer", outcome)] for outcome in expected}
+
+        assert wait_until(lambda: counted() == expected, 10), counted()
+        assert wait_until(lambda: frames()[("invalid", "refused")] >= 1, 10)
         seen = health_report(collector.cache, stale_after=3600)["checks"]["ocpp"]
         assert (seen["chargers_seen"], seen["stale_chargers"], seen["status"]) == (1, 0, "healthy")
-        time.sleep(0.3)  # silent for longer than the stale threshold below
-        stale = health_report(collector.cache, stale_after=0.2)
-        assert stale["checks"]["ocpp"]["stale_chargers"] == 1
-        assert stale["checks"]["ocpp"]["status"].startswith("warning: 1 of 1")
-        assert stale["status"] != "unhealthy"  # a warning, not an outage
+
+        def stale() -> dict[str, Any]:
+            return health_report(collector.cache, stale_after=0.05)
+
+        # Silent for longer than 50 ms: stale, a warning and not an outage.
+        assert wait_until(lambda: stale()["checks"]["ocpp"]["stale_chargers"] == 1, 5)
+        assert stale()["checks"]["ocpp"]["status"].startswith("warning: 1 of 1")
+        assert stale()["status"] != "unhealthy"
     finally:
         collector.cache.close()
 
