@@ -71,6 +71,9 @@ REFRESH_AHEAD: Final = "tasks.refresh_ahead"
 INGEST_OCPP: Final = "tasks.ingest_ocpp"
 INGEST_OCPP_BATCH: Final = "tasks.ingest_ocpp_batch"
 REFRESH_CHARGER: Final = "tasks.refresh_charger"
+RECORD_OUTCOME: Final = "tasks.record_outcome"
+WATCH_RELEASES: Final = "tasks.watch_releases"
+MEASURE_DRIFT: Final = "tasks.measure_drift"
 # OCPP frames are counted fleet-wide as `ocpp:<Action>:<outcome>` (the action `invalid` when a
 # frame is refused before its action could be read).
 OCPP_FRAMES: Final = "ocpp"
@@ -94,6 +97,8 @@ ROUTES: Final[dict[str, str]] = {
     DRAIN_INVALIDATIONS: BULK,
     PURGE: BULK,
     REFRESH_AHEAD: BULK,
+    WATCH_RELEASES: BULK,
+    MEASURE_DRIFT: BULK,
 }
 
 

@@ -23,6 +23,7 @@ from .keys import (
     STATS_TTL_SECONDS,
     VERSIONS_KEY,
     KeySpace,
+    Variants,
     popularity_key,
 )
 from .metrics import (
@@ -65,6 +66,10 @@ class CacheCore:
         self._lock = threading.Lock()
         _cores.add(self)
 
+    def route_by(self, variants: Variants | None) -> None:
+        """Keys from now on under the segments `variants` name (None: the base version's)."""
+        self.keys.variants = variants
+
     @property
     def version(self) -> str:
         return self.keys.version
@@ -85,8 +90,9 @@ class CacheCore:
         return override
 
     def versions(self, registered: Iterable[bytes | str] | None) -> list[str]:
-        """Versions that may still have live keys: those registered, and ours."""
-        found = {self.version}
+        """Versions that may still have live keys: those registered, and ours (with the
+        variant segments in use)."""
+        found = set(self.keys.segments())
         found.update(v.decode() if isinstance(v, bytes) else v for v in registered or ())
         return sorted(found)
 
@@ -188,7 +194,12 @@ class CacheCore:
             command("expire", STATS_KEY, STATS_TTL_SECONDS),
             command("hset", PROCESSES_KEY, process_name(), now),
             command("expire", PROCESSES_KEY, STATS_TTL_SECONDS),
-            command("zadd", VERSIONS_KEY, {self.version: max(batch.horizon, now)}, gt=True),
+            command(
+                "zadd",
+                VERSIONS_KEY,
+                dict.fromkeys(self.keys.segments(), max(batch.horizon, now)),
+                gt=True,
+            ),
             command("zremrangebyscore", VERSIONS_KEY, "-inf", now),
             command("expire", VERSIONS_KEY, STATS_TTL_SECONDS),
         ]

@@ -16,6 +16,7 @@ from .keys import (
     PENDING_INVALIDATIONS_KEY,
     PURGE_TENANTS_KEY,
     STATS_TTL_SECONDS,
+    base_version,
     parse_prediction_key,
     popularity_key,
     purge_cursor_key,
@@ -80,9 +81,11 @@ class Housekeeping:
 
     # -- purges ------------------------------------------------------------------------------
     def superseded_versions(self) -> list[str]:
-        """Versions other than ours that may still have live keys."""
+        """Versions other than ours (and our variants) that may still have live keys."""
         return [
-            v for v in self._executor.run(self._ops.known_versions()) if v != self._core.version
+            v
+            for v in self._executor.run(self._ops.known_versions())
+            if base_version(v) != self._core.version
         ]
 
     def purge_version_step(

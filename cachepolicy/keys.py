@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Collection, Iterable
+from typing import Final, Protocol
 
 from vocabulary import ID_REGEX, TYPE_NAMES, dependents
 
@@ -32,6 +33,17 @@ JOB_LAST_RUN_KEY: Final = f"{INTERNAL_PREFIX}:job-last-run"
 # Chargers that sent OCPP frames: scoped id -> time of the last one (stale ones show in health).
 OCPP_SEEN_KEY: Final = f"{INTERNAL_PREFIX}:ocpp:seen"
 
+# Model releases: the alias state of each type, the audit trail of moves, outcomes seen in the
+# field, each release's warnings, and drift. One hash tag, so a move's compare-and-set touches
+# one Redis Cluster slot.
+RELEASES_PREFIX: Final = f"{INTERNAL_PREFIX}:{{releases}}"
+RELEASE_HISTORY_KEY: Final = f"{RELEASES_PREFIX}:history"
+OUTCOMES_KEY: Final = f"{RELEASES_PREFIX}:outcomes"
+DRIFT_KEY: Final = f"{RELEASES_PREFIX}:drift"
+RELEASE_HISTORY_LENGTH: Final = 10_000
+OUTCOMES_LENGTH: Final = 100_000
+WARNINGS_TTL_SECONDS: Final = 90 * 24 * 3600
+
 # Counters and registries are refreshed on every flush; the TTL only reaps them once every
 # process of a deployment is gone.
 STATS_TTL_SECONDS: Final = 30 * 24 * 3600
@@ -40,7 +52,11 @@ DELIVERY_TTL_SECONDS: Final = 24 * 3600
 PROGRESS_TTL_SECONDS: Final = 24 * 3600
 TELEMETRY_BUCKETS: Final = 256
 
-VERSION_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+VERSION_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}(\+[0-9a-f]{8})?")
+# A variant of a cache version (`v1+3fa29c01`): entries of one producer among several that
+# serve the same version at once (a model release beside another), so they never overwrite
+# each other. The base version's own entries carry no suffix.
+VARIANT_SEPARATOR: Final = "+"
 TOKEN_PATTERN: Final = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 MAX_CUSTOM_KEY_LENGTH: Final = 512
 
@@ -137,34 +153,73 @@ def prediction_key(
     return prefix + scoped_id(charger_id, tenant_id)
 
 
+def variant_segment(version: str, producer: str) -> str:
+    """The version segment of one producer's entries: `{version}+{8 hex of its name}`."""
+    tag = hashlib.blake2b(producer.encode(), digest_size=4).hexdigest()
+    return validate_version(f"{validate_version(version)}{VARIANT_SEPARATOR}{tag}")
+
+
+def base_version(segment: str) -> str:
+    """The cache version a (variant) segment belongs to."""
+    return segment.partition(VARIANT_SEPARATOR)[0]
+
+
+class Variants(Protocol):
+    """Who says which variant's entry a reader of (type, charger) wants (the model releases)."""
+
+    def segment(self, prediction_type: str, scoped: str) -> str | None:
+        """The variant segment of this entry, None for the base version's."""
+        ...
+
+    def segments(self) -> Collection[str]:
+        """Every variant segment that may be in use now (kept in the version registry)."""
+        ...
+
+
 class KeySpace:
-    """Prediction keys of one cache version, with the per-type prefixes built once."""
+    """Prediction keys of one cache version, with the per-type prefixes built once; with
+    `variants`, each entry under the segment they name."""
 
-    __slots__ = ("_prefixes", "version")
+    __slots__ = ("_prefixes", "variants", "version")
 
-    def __init__(self, version: str) -> None:
+    def __init__(self, version: str, variants: Variants | None = None) -> None:
         self.version = validate_version(version)
+        self.variants = variants
         self._prefixes = {t: f"{PREDICTION_PREFIX}:{t}:{self.version}:" for t in TYPE_NAMES}
 
     def prediction(self, prediction_type: str, scoped: str) -> str:
         """The key of an already scoped (validated) charger id."""
         try:
-            return self._prefixes[prediction_type] + scoped
+            prefix = self._prefixes[prediction_type]
         except KeyError:
             validate_type(prediction_type)
             raise
+        if self.variants is not None:
+            segment = self.variants.segment(prediction_type, scoped)
+            if segment is not None:
+                return f"{PREDICTION_PREFIX}:{prediction_type}:{segment}:{scoped}"
+        return prefix + scoped
 
     def invalidated_by(self, prediction_type: str, scoped: str) -> list[str]:
-        """A type and the types derived from it (failure also drops maintenance)."""
-        return [self.prediction(t, scoped) for t in dependents(validate_type(prediction_type))]
+        """A type and the types derived from it (failure also drops maintenance), under every
+        segment in use (the base version and its variants)."""
+        kinds = dependents(validate_type(prediction_type))
+        return all_version_keys(scoped, self.segments(), kinds)
+
+    def segments(self) -> list[str]:
+        """The base version and the variant segments in use."""
+        found = [] if self.variants is None else sorted(self.variants.segments())
+        return [self.version, *(s for s in found if s != self.version)]
 
 
-def all_version_keys(scoped: str, versions: Iterable[str]) -> list[str]:
-    """Every prediction key a (scoped) charger can have under the given versions."""
+def all_version_keys(
+    scoped: str, versions: Iterable[str], kinds: Iterable[str] = TYPE_NAMES
+) -> list[str]:
+    """Every prediction key a (scoped) charger can have under the given versions (and
+    variant segments), of every type or of `kinds`."""
+    kinds = tuple(kinds)
     return [
-        f"{PREDICTION_PREFIX}:{t}:{validate_version(v)}:{scoped}"
-        for v in versions
-        for t in TYPE_NAMES
+        f"{PREDICTION_PREFIX}:{t}:{validate_version(v)}:{scoped}" for v in versions for t in kinds
     ]
 
 
@@ -263,3 +318,19 @@ def debounce_key(scoped: str, later: bool = False) -> str:
 def progress_key(job_id: str) -> str:
     """Progress of a fleet job: total, done, errors."""
     return f"{INTERNAL_PREFIX}:progress:{validate_token(job_id, 'job id')}"
+
+
+def release_state_key(prediction_type: str) -> str:
+    """The alias state (champion, experiment, earlier champions) of one type."""
+    return f"{RELEASES_PREFIX}:state:{validate_type(prediction_type)}"
+
+
+def release_warnings_key(prediction_type: str, version: str) -> str:
+    """Hash of (scoped) charger -> time of the first warning a release gave it (its precision
+    and lead time against recorded outcomes)."""
+    return f"{RELEASES_PREFIX}:warned:{validate_type(prediction_type)}:{validate_token(version)}"
+
+
+def release_seen_key(prediction_type: str, version: str) -> str:
+    """Hash of (scoped) charger -> first time a release predicted for it (recall's base)."""
+    return f"{RELEASES_PREFIX}:seen:{validate_type(prediction_type)}:{validate_token(version)}"

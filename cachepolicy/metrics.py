@@ -57,6 +57,11 @@ class Metrics:
             pending[latency_field(kind, source, "count")] += 1
             pending[latency_field(kind, source, "sum_us")] += round(seconds * 1e6)
 
+    def add(self, fields: Mapping[str, int]) -> None:
+        """Counters of the caller's own naming (e.g. per model release), flushed alike."""
+        with self._lock:
+            self._pending.update(fields)
+
     def take(self) -> dict[str, int]:
         """Remove and return the pending deltas (give them back with `restore` if a flush fails)."""
         with self._lock:

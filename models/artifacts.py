@@ -24,7 +24,7 @@ import skops.io as sio
 
 from vocabulary import TYPE_NAMES
 
-from .cards import card_path
+from .cards import artifact_path, card_path
 from .errors import ModelNotFound, UntrustedArtifact
 
 MODEL_NAMES: Final = TYPE_NAMES  # one artifact per prediction type, named after it
@@ -40,10 +40,6 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
 )
-
-
-def artifact_path(model_dir: Path, name: str) -> Path:
-    return Path(model_dir) / f"{name}.skops"
 
 
 def sha256(path: Path) -> str:

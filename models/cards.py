@@ -11,6 +11,10 @@ from typing import Any
 from vocabulary import TYPE_NAMES
 
 
+def artifact_path(model_dir: Path | str, name: str) -> Path:
+    return Path(model_dir) / f"{name}.skops"
+
+
 def card_path(model_dir: Path | str, name: str) -> Path:
     return Path(model_dir) / f"{name}.card.json"
 
@@ -25,8 +29,9 @@ def read_card(model_dir: Path | str, name: str) -> dict[str, Any] | None:
 
 
 def deployed_versions(model_dir: Path | str) -> dict[str, str]:
-    """Prediction type -> the version of the model in `model_dir` (types without one left out)."""
-    cards = {name: read_card(model_dir, name) for name in TYPE_NAMES}
-    return {
-        name: str(card["version"]) for name, card in cards.items() if card and "version" in card
-    }
+    """Prediction type -> its first release in `model_dir`'s registry (types without one left
+    out): what serves until the alias state in Redis says otherwise. Loads no model."""
+    from .registry import Registry  # light: no scikit-learn, no skops
+
+    registry = Registry(model_dir)
+    return {kind: v for kind in TYPE_NAMES if (v := registry.first(kind)) is not None}

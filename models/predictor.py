@@ -16,8 +16,9 @@ import numpy as np
 
 from vocabulary import TYPE_NAMES
 
-from . import artifacts
 from .anomaly import THRESHOLD_SCORE, AnomalyDetector
+from .artifacts import MODEL_NAMES
+from .errors import ModelNotFound
 from .failure import FailureModel
 from .features import (
     ANOMALY_FEATURES,
@@ -29,6 +30,7 @@ from .features import (
 )
 from .maintenance import MaintenancePlanner
 from .policy import failure_windows, in_days, iso_after, levels_of
+from .registry import Registry
 from .schema import ChargerMetrics, finite, iso, utcnow
 
 Prediction = dict[str, Any]
@@ -60,14 +62,40 @@ class Predictor:
         assert set(self._kinds) == set(TYPE_NAMES), "a prediction type without a model"
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> Predictor:
-        loaded = {name: artifacts.load(Path(model_dir), name) for name in artifacts.MODEL_NAMES}
+    def load(cls, model_dir: str | Path, versions: Mapping[str, str] | None = None) -> Predictor:
+        """The releases named by `versions` (type -> version), each type's first release where
+        none is named, from MODEL_DIR's registry."""
+        registry = Registry(model_dir)
+        chosen = {kind: (versions or {}).get(kind) or registry.first(kind) for kind in MODEL_NAMES}
+        for kind, version in chosen.items():
+            if version is None:
+                raise ModelNotFound(
+                    f"no {kind} model in {registry.root}: run `python -m models.train`"
+                )
+        loaded = {kind: registry.load(kind, str(version)) for kind, version in chosen.items()}
         return cls(
             loaded["failure"][0],
             loaded["maintenance"][0],
             loaded["anomaly"][0],
             {name: card["version"] for name, (_, card) in loaded.items()},
             {name: card for name, (_, card) in loaded.items()},
+        )
+
+    def replacing(self, kind: str, model: Any, card: dict[str, Any]) -> Predictor:
+        """This predictor with one type's model swapped for another release's (a canary or a
+        shadow serves its own type and the champions of the others)."""
+        models = {
+            "failure": self.failure_model,
+            "maintenance": self.maintenance_model,
+            "anomaly": self.anomaly_model,
+            kind: model,
+        }
+        return Predictor(
+            models["failure"],
+            models["maintenance"],
+            models["anomaly"],
+            {**self.versions, kind: card["version"]},
+            {**self.cards, kind: card},
         )
 
     def predict(

@@ -17,13 +17,14 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import sklearn
 
-from . import artifacts, scenarios
+from . import artifacts, drift, scenarios
 from .anomaly import THRESHOLD_SCORE, AnomalyDetector
 from .datasets import DatasetRefused, History, read_history
 from .datasets.simulated import write_simulated
@@ -47,6 +48,7 @@ from .features import (
 )
 from .maintenance import MaintenancePlanner
 from .policy import LEVELS
+from .registry import DEFAULT_RETENTION, Registry
 from .report import REPORT_NAME, render_report
 from .schema import ChargerMetrics
 from .simulator import inject_anomalies
@@ -84,13 +86,17 @@ class Splits:
 
 
 def train_all(
-    model_dir: Path, seed: int = 42, chargers: int = 1000, days: int = 200
+    model_dir: Path,
+    seed: int = 42,
+    chargers: int = 1000,
+    days: int = 200,
+    retention: int = DEFAULT_RETENTION,
 ) -> dict[str, Card]:
     """The default training: the simulator's fleet written as files, then trained from."""
     with tempfile.TemporaryDirectory(prefix="chargewatch-fleet-") as folder:
         write_simulated(folder, chargers, days, seed)
         source = f"chargewatch simulate --chargers {chargers} --days {days} --seed {seed}"
-        return train_from(Path(folder), model_dir, seed=seed, source=source)
+        return train_from(Path(folder), model_dir, seed=seed, source=source, retention=retention)
 
 
 def train_from(
@@ -102,8 +108,11 @@ def train_from(
     max_bad_rows: float = 0.001,
     force: bool = False,
     source: str | None = None,
+    retention: int = DEFAULT_RETENTION,
+    protected: Collection[str] = (),
 ) -> dict[str, Card]:
-    """Train, evaluate and (unless the quality gate refuses) save the three models."""
+    """Train, evaluate and (unless the quality gate refuses) register the three models as
+    releases, keeping the newest `retention` of each type (and the `protected` ones)."""
     started = time.perf_counter()
     history = read_history(data, horizon_days=horizon_days, max_bad_rows=max_bad_rows)
     frame = frame_from_readings(history.readings)
@@ -186,6 +195,10 @@ def train_from(
         common, failure, planner, detector, frame, X, history, split, p, window, field, seed
     )
     cards["failure"]["evaluation"] = evaluations
+    trained_on = frame.take(np.flatnonzero(split.train))
+    for name in cards:
+        X_name, names = drift.inputs_of(name, trained_on)
+        cards[name]["drift_reference"] = drift.reference(X_name, names, w[split.train])
     cards["failure"]["lead_time"] = lead_summary
     contributions, _ = failure.contributions(X[split.train & y])
     signals = {
@@ -208,11 +221,15 @@ def train_from(
     )
     models = {"failure": failure, "maintenance": planner, "anomaly": detector}
     versions = {name: artifacts.model_version(name, settings) for name in models}
-    artifacts.save_all(
+    registry = Registry(model_dir)
+    registry.register(
         {name: (model, versions[name], cards[name]) for name, model in models.items()},
-        model_dir,
         extra={REPORT_NAME: page},
     )
+    # The newest training's report at the top too: where an operator looks first.
+    (Path(model_dir) / REPORT_NAME).write_text(page)
+    for name in models:
+        registry.prune(name, retention, protected)
     cards = {name: {"version": versions[name], **cards[name]} for name in models}
     cards["failure"]["training_seconds"] = round(time.perf_counter() - started, 1)
     return cards
@@ -226,9 +243,14 @@ def _scores(p: np.ndarray, rule: np.ndarray, deployed: np.ndarray | None) -> dic
 
 
 def _deployed_scores(model_dir: Path, X: np.ndarray) -> np.ndarray | None:
-    """The release in MODEL_DIR now, on the same readings (None when there is none)."""
+    """The type's first release (champion unless moved), on the same readings (None when there
+    is none)."""
+    registry = Registry(model_dir)
+    first = registry.first("failure")
     try:
-        model, _ = artifacts.load(Path(model_dir), "failure")
+        if first is None:
+            return None
+        model, _ = registry.load("failure", first)
     except ModelError:
         return None
     if getattr(model, "n_features_in_", None) != X.shape[1]:
@@ -309,6 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--horizon-days", type=float, default=30.0)
     parser.add_argument("--max-bad-rows", type=float, default=0.001, help="share, 0.001 = 0.1 %%")
     parser.add_argument("--force", action="store_true", help="write a model the gate refuses")
+    parser.add_argument(
+        "--keep",
+        type=int,
+        default=int(os.environ.get("MODEL_RETENTION", DEFAULT_RETENTION)),
+        help="releases of each type kept (the first always)",
+    )
     options = parser.parse_args(argv)
     try:
         if options.data:
@@ -319,9 +347,12 @@ def main(argv: list[str] | None = None) -> int:
                 horizon_days=options.horizon_days,
                 max_bad_rows=options.max_bad_rows,
                 force=options.force,
+                retention=options.keep,
             )
         else:
-            cards = train_all(Path(options.model_dir), options.seed, options.chargers, options.days)
+            cards = train_all(
+                Path(options.model_dir), options.seed, options.chargers, options.days, options.keep
+            )
     except DatasetRefused as exc:
         print(f"dataset refused:\n{exc}", file=sys.stderr)
         return 2
@@ -337,7 +368,8 @@ def _print_summary(cards: dict[str, Card], model_dir: str) -> None:
     window, held = f["held_out_window"], f["held_out"]
     field = f["field_scenarios"]
     print(
-        f"trained into {model_dir} in {f['training_seconds']}s; report: {model_dir}/{REPORT_NAME}"
+        f"trained in {f['training_seconds']}s, registered as releases in {model_dir}/releases "
+        f"(none deployed: `chargewatch models canary|promote`); report: {model_dir}/{REPORT_NAME}"
     )
     print(f"  {f['quality_gate']['verdict']}")
     print(

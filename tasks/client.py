@@ -35,6 +35,9 @@ from models import fingerprint, parse_metrics
 from .config import make_app
 from .errors import InvalidArguments, NoTelemetry
 from .hit_rule import hit_checks
+from .releases import tally
+from .releases.routing import ReleaseBook
+from .releases.store import ReleaseStore
 from .sending import fleet_chord, send
 from .settings import AppSettings
 from .state.dead_letters import DeadLetters
@@ -76,9 +79,10 @@ class Request:
         return send(app, self.task, self.charger_id, self.metrics, tenant_id=self.tenant_id)
 
 
-def lookup(ops: PredictionOps, request: Request) -> Operation[Prediction | None]:
-    """The cached prediction (its latency observed) or None for a miss to send; raises
-    NoTelemetry for a miss that could only fail (no telemetry given, none stored)."""
+def lookup(ops: PredictionOps, request: Request, book: ReleaseBook) -> Operation[Prediction | None]:
+    """The cached prediction (its latency observed, counted for its release and arm) or None
+    for a miss to send; raises NoTelemetry for a miss that could only fail (no telemetry
+    given, none stored)."""
     started = time.perf_counter()
     hit = yield from ops.peek_prediction(
         request.prediction_type,
@@ -87,7 +91,10 @@ def lookup(ops: PredictionOps, request: Request) -> Operation[Prediction | None]
         fingerprint=request.fingerprint,
     )
     if hit is not None:
-        ops.core.metrics.observe(request.prediction_type, "cache", time.perf_counter() - started)
+        kind, seconds = request.prediction_type, time.perf_counter() - started
+        ops.core.metrics.observe(kind, "cache", seconds)
+        arm = book.route(kind, scoped_id(request.charger_id, request.tenant_id)).arm
+        tally.served(ops.core.metrics, kind, arm, hit, seconds, True, book.experiment_id(kind))
         return {**hit, "served_from_cache": True}
     if request.metrics is None:
         scoped = scoped_id(request.charger_id, request.tenant_id)
@@ -101,13 +108,15 @@ def lookup(ops: PredictionOps, request: Request) -> Operation[Prediction | None]
 
 
 class ModelVersions:
-    """The model versions live workers serve, read from their heartbeats now and then."""
+    """The model versions whose entries are hits: the releases the alias state names (the
+    champion, a canary), or before any state the versions live workers serve (heartbeats)."""
 
     def __init__(self, read: Callable[[], dict[str, set[str]]], ttl: float = MODEL_VERSIONS_TTL):
         self._read = read
         self._ttl = ttl
         self._versions: dict[str, set[str]] = {}
         self._until = 0.0
+        self.book: ReleaseBook | None = None
 
     def current(self) -> dict[str, set[str]]:
         now = time.monotonic()
@@ -116,7 +125,8 @@ class ModelVersions:
         return self._versions
 
     def served(self, kind: str) -> Collection[str]:
-        return self.current().get(kind, ())
+        named = set() if self.book is None else self.book.served(kind)
+        return named or self.current().get(kind, ())
 
 
 class ClientCore:
@@ -131,6 +141,13 @@ class ClientCore:
         # The heartbeats are read through the blocking cache they validate: bound once it exists.
         self.versions = ModelVersions(lambda: Heartbeats(self.state.executor).model_versions())
         self.state = self._blocking_cache()
+        # The alias states, so a charger's arm and keys are the workers' (tasks.releases).
+        self.releases = ReleaseBook(
+            ReleaseStore(self.state.executor),
+            self.settings.cache_version,
+            refresh=self.settings.release_refresh_seconds,
+        )
+        self.versions.book = self.releases
         self.progress = FleetProgress(self.state.executor)
         self.dead_letters = DeadLetters(self.state.executor)
 
@@ -199,6 +216,7 @@ class PredictionClient(ClientCore):
     def __init__(self, settings: AppSettings | None = None, *, app: Celery | None = None) -> None:
         super().__init__(settings, app)
         self.cache = self.state  # one pool per process
+        self.cache.core.route_by(self.releases)
         self._ops = PredictionOps(self.cache.core)
 
     def _blocking_cache(self) -> SyncCacheService:
@@ -235,7 +253,7 @@ class PredictionClient(ClientCore):
         """(the cached prediction, None) on a hit, else (None, the sent task's result): for
         callers that answer a miss later (the API's 202)."""
         request = Request.of(prediction_type, charger_id, metrics, tenant_id)
-        hit = self.cache.executor.run(lookup(self._ops, request))
+        hit = self.cache.executor.run(lookup(self._ops, request, self.releases))
         return (hit, None) if hit is not None else (None, request.send(self.app))
 
     def predict_fleet(
@@ -275,6 +293,7 @@ class AsyncPredictionClient(ClientCore):
     def __init__(self, settings: AppSettings | None = None, *, app: Celery | None = None) -> None:
         super().__init__(settings, app)
         self.cache = CacheService(self.settings, validators=hit_checks(self.versions.served))
+        self.cache.core.route_by(self.releases)
         self._ops = PredictionOps(self.cache.core)
 
     async def predict(
@@ -306,7 +325,7 @@ class AsyncPredictionClient(ClientCore):
     ) -> tuple[Prediction | None, AsyncResult[Any] | None]:
         """As PredictionClient.lookup_or_send, awaited."""
         request = Request.of(prediction_type, charger_id, metrics, tenant_id)
-        hit = await self.cache.executor.run(lookup(self._ops, request))
+        hit = await self.cache.executor.run(lookup(self._ops, request, self.releases))
         return (hit, None) if hit is not None else (None, request.send(self.app))
 
     async def predict_fleet(

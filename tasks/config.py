@@ -28,6 +28,7 @@ TASK_MODULES = tuple(
         "health",
         "diagnostics",
         "ingestion",
+        "releases",
     )
 )
 # Periodic jobs: schedule entry -> (task, the setting holding its interval in seconds).
@@ -35,6 +36,8 @@ BEAT_JOBS = {
     "drain-invalidations": (vocabulary.DRAIN_INVALIDATIONS, "beat_invalidation_interval"),
     "purge": (vocabulary.PURGE, "beat_purge_interval"),
     "refresh-ahead": (vocabulary.REFRESH_AHEAD, "beat_refresh_interval"),
+    "watch-releases": (vocabulary.WATCH_RELEASES, "beat_release_interval"),
+    "measure-drift": (vocabulary.MEASURE_DRIFT, "beat_drift_interval"),
 }
 
 

@@ -35,6 +35,10 @@ class InvalidArguments(TaskError, ValueError):
     """Task arguments of the wrong shape (not a list, too many chargers, ...)."""
 
 
+class InvalidOutcome(TaskError, ValueError):
+    """An outcome that cannot be recorded as given; the message names the field."""
+
+
 # Caller mistakes: fail at once, never retried, logged without a traceback, and not dead
 # letters (they are the caller's to fix).
 INPUT_ERRORS: tuple[type[Exception], ...] = (
@@ -44,6 +48,7 @@ INPUT_ERRORS: tuple[type[Exception], ...] = (
     InvalidPredictionType,
     InvalidTelemetry,
     InvalidArguments,
+    InvalidOutcome,
     InvalidFrame,
     NoTelemetry,
 )

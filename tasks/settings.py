@@ -67,6 +67,24 @@ class AppSettings(CacheSettings):
     # per this many seconds (a flapping connector costs one refresh per window).
     ocpp_debounce: float = Field(3.0, gt=0)
 
+    # Model releases (tasks.releases): how often each process re-reads the alias state (a move
+    # reaches every worker within this plus its next request), how many releases of each type
+    # training keeps, MLflow's registry for those who run one.
+    release_refresh_seconds: float = Field(1.0, gt=0)
+    model_retention: int = Field(10, ge=1)
+    mlflow_tracking_uri: str | None = None
+    # Guardrails: a canary is stopped when, after this many requests in each arm, its error
+    # rate or IMMEDIATE share exceeds the champion's by these percentage points, or its p99
+    # latency is this many times the champion's.
+    guard_min_requests: int = Field(200, ge=1)
+    guard_error_rate_points: float = Field(2.0, ge=0)
+    guard_immediate_points: float = Field(5.0, ge=0)
+    guard_p99_ratio: float = Field(1.5, ge=1)
+    beat_release_interval: float = Field(30.0, gt=0)
+    beat_drift_interval: float = Field(300.0, gt=0)
+    # Chargers whose stored telemetry is binned for the drift figures, per check.
+    drift_sample: int = Field(20_000, ge=100)
+
     beat_invalidation_interval: float = Field(10.0, gt=0)
     beat_purge_interval: float = Field(60.0, gt=0)
     beat_refresh_interval: float = Field(30.0, gt=0)

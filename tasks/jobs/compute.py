@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import vocabulary
+from cachepolicy.keys import scoped_id
 from models import ChargerMetrics, fingerprint
 from models.schema import utcnow
 
@@ -56,7 +57,45 @@ def fresh(
             ).predictions
             for i, prediction in zip(missing, computed, strict=True):
                 sources[i] = prediction
-    return runtime.predictor.predict(kind, list(metrics), utcnow(), sources)
+    return answered(runtime, kind, metrics, sources, tenant_id)
+
+
+def answered(
+    runtime: Runtime,
+    kind: str,
+    metrics: Sequence[ChargerMetrics],
+    sources: Sequence[Prediction | None] | None,
+    tenant_id: str | None,
+) -> list[Prediction]:
+    """Each charger's prediction by the release its route names (the champion, or a canary
+    for the canary's share); a shadow's share handed to the recorder, off the request path."""
+    book, now = runtime.releases, utcnow()
+    scoped = [scoped_id(m.charger_id, tenant_id) for m in metrics]
+    groups: dict[str | None, list[int]] = {}
+    for i, s in enumerate(scoped):
+        groups.setdefault(book.route(kind, s).version, []).append(i)
+    out: list[Prediction | None] = [None] * len(metrics)
+    for version, rows in groups.items():
+        predicted = runtime.predictor_for(kind, version).predict(
+            kind,
+            [metrics[i] for i in rows],
+            now,
+            None if sources is None else [sources[i] for i in rows],
+        )
+        for i, prediction in zip(rows, predicted, strict=True):
+            out[i] = prediction
+    predictions = [p for p in out if p is not None]
+    shadowed = [i for i, s in enumerate(scoped) if book.shadow_of(kind, s) is not None]
+    if shadowed:
+        runtime.recorder.shadow(
+            kind,
+            str(book.shadow_of(kind, scoped[shadowed[0]])),
+            [metrics[i] for i in shadowed],
+            [predictions[i] for i in shadowed],
+            tenant_id,
+        )
+    runtime.recorder.note(kind, predictions, tenant_id)
+    return predictions
 
 
 def compute_and_store(

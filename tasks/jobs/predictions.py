@@ -16,6 +16,7 @@ from vocabulary import PREDICTION_TYPES
 
 from ..celery import app
 from ..errors import NoTelemetry
+from ..releases import tally
 from ..wire import Document, Unchecked
 from ..worker.base import ChargewatchTask
 from ..worker.runtime import Runtime
@@ -63,11 +64,19 @@ def predict(
         print_ = given_print or fingerprint(telemetry)
         return Tagged(fresh(runtime, kind, [telemetry], [print_], tenant_id)[0], print_)
 
-    result = runtime.cache.get_or_compute(
-        kind, charger_id, compute, tenant_id=tenant_id, fingerprint=given_print
-    )
-    source = "cache" if result.from_cache else "model"
-    runtime.cache.observe_latency(kind, source, time.perf_counter() - started)
+    route = runtime.releases.route(kind, scoped_id(charger_id, tenant_id))
+    experiment = runtime.releases.experiment_id(kind)
+    metrics_ = runtime.cache.core.metrics
+    try:
+        result = runtime.cache.get_or_compute(
+            kind, charger_id, compute, tenant_id=tenant_id, fingerprint=given_print
+        )
+    except Exception:
+        tally.failed(metrics_, kind, route.version, route.arm, experiment)
+        raise
+    seconds = time.perf_counter() - started
+    runtime.cache.observe_latency(kind, "cache" if result.from_cache else "model", seconds)
+    tally.served(metrics_, kind, route.arm, result.value, seconds, result.from_cache, experiment)
     return {**result.value, "served_from_cache": result.from_cache}
 
 

@@ -7,7 +7,6 @@ closed at process shutdown. Nothing here runs at import time.
 
 from __future__ import annotations
 
-import threading
 from functools import cached_property
 
 from celery import Celery
@@ -15,8 +14,14 @@ from celery import Celery
 from cachepolicy import SyncCacheService
 from models import Predictor
 from models.datasets.writer import HistoryWriter
+from models.mlflow_registry import fetcher
+from models.registry import Registry
 
 from ..hit_rule import hit_checks
+from ..releases.recorder import ReleaseRecorder
+from ..releases.routing import ReleaseBook
+from ..releases.serving import ReleaseServing
+from ..releases.store import ReleaseStore
 from ..settings import AppSettings
 from ..state.claims import JobClaims
 from ..state.dead_letters import DeadLetters
@@ -25,12 +30,11 @@ from ..state.progress import FleetProgress
 
 
 class Runtime:
-    """One per process: `runtime.cache`, `runtime.predictor`, claims, deliveries, progress."""
+    """One per process: `runtime.cache`, `runtime.releases` (who answers for a charger),
+    `runtime.predictor_for(kind, version)`, claims, deliveries, progress."""
 
     def __init__(self, settings: AppSettings) -> None:
         self.settings = settings
-        self._lock = threading.Lock()
-        self._predictor: Predictor | None = None
 
     @classmethod
     def of(cls, app: Celery) -> Runtime:
@@ -41,22 +45,52 @@ class Runtime:
             app._chargewatch_runtime = runtime  # type: ignore[attr-defined]
         return runtime
 
+    @cached_property
+    def serving(self) -> ReleaseServing:
+        fetch = fetcher(self.settings.mlflow_tracking_uri)
+        return ReleaseServing(Registry(self.settings.model_dir), fetch)
+
+    @cached_property
+    def releases(self) -> ReleaseBook:
+        """The alias states as this process routes by them; a change loads the releases
+        named (hot, no restart)."""
+        book = ReleaseBook(
+            ReleaseStore(self.cache.executor),
+            self.settings.cache_version,
+            first=self.serving.registry.first,
+            admit=self.serving.available,
+            refresh=self.settings.release_refresh_seconds,
+        )
+        book.on_change.append(self.serving.follow)
+        return book
+
+    @cached_property
+    def recorder(self) -> ReleaseRecorder:
+        """Shadow predictions and first warnings, off the request path."""
+        return ReleaseRecorder(self.cache.executor, self.cache.core.metrics, self.predictor_for)
+
     @property
     def predictor(self) -> Predictor:
-        if self._predictor is None:
-            with self._lock:
-                if self._predictor is None:
-                    self._predictor = Predictor.load(self.settings.model_dir)
-        return self._predictor
+        """The champions' predictor."""
+        self.releases.states()
+        return self.serving.predictor("failure")
+
+    def predictor_for(self, kind: str, version: str | None) -> Predictor:
+        """The predictor answering for one release of `kind` (None: the champion)."""
+        self.releases.states()
+        return self.serving.predictor(kind, version)
 
     def load_models(self) -> Predictor:
+        self.releases.reload()
         return self.predictor
 
     @cached_property
     def cache(self) -> SyncCacheService:
-        # A hit must have been made by the model this process serves (tasks.hit_rule).
-        checks = hit_checks(lambda kind: (self.predictor.versions[kind],))
-        return SyncCacheService(self.settings, validators=checks)
+        # A hit must have been made by a release answering now (tasks.hit_rule).
+        checks = hit_checks(lambda kind: self.releases.served(kind))
+        service = self.__dict__["cache"] = SyncCacheService(self.settings, validators=checks)
+        service.core.route_by(self.releases)  # each release's entries under its own keys
+        return service
 
     @cached_property
     def history(self) -> HistoryWriter | None:
