@@ -13,14 +13,18 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
 from cachepolicy import ConfigError, load_settings
+from models.mlflow_registry import MlflowReleases
+from models.registry import Registry
 from tasks.client import PredictionClient
 from tasks.errors import INPUT_ERRORS, NoTelemetry
 from tasks.observe.health import HealthReader
 from tasks.observe.prometheus import ChargewatchCollector
+from tasks.releases.admin import ReleaseAdmin
 from tasks.settings import AppSettings
 from tasks.state.sent import SentTasks
 
 from .docs import mount_docs
+from .releases import MOVE_ERRORS, refuse_move, releases
 from .routes import guarded, metrics, public
 from .security import require_api_key
 
@@ -39,6 +43,13 @@ async def refuse_input(_: Request, exc: Exception) -> JSONResponse:
     request that conflicts with the kept state (no telemetry stored to predict from): 409."""
     status = 409 if isinstance(exc, NoTelemetry) else 422
     return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status)
+
+
+def release_admin(settings: AppSettings, client: PredictionClient) -> ReleaseAdmin:
+    """Moves over the client's cache and this host's MODEL_DIR (and MLflow, when set)."""
+    mlflow = MlflowReleases(settings.mlflow_tracking_uri) if settings.mlflow_tracking_uri else None
+    registry = Registry(settings.model_dir)
+    return ReleaseAdmin(client.cache.executor, registry, settings.cache_version, mlflow)
 
 
 def create_api(settings: AppSettings | None = None, celery_app: Celery | None = None) -> FastAPI:
@@ -70,10 +81,14 @@ def create_api(settings: AppSettings | None = None, celery_app: Celery | None = 
     api.state.health = health
     api.state.registry = registry
     api.state.sent = SentTasks(client.cache.executor, ttl=settings.result_expires)
+    api.state.releases = release_admin(settings, client)
     for error in INPUT_ERRORS:
         api.add_exception_handler(error, refuse_input)
+    for error in MOVE_ERRORS:
+        api.add_exception_handler(error, refuse_move)
     mount_docs(api)
     api.include_router(public)
     api.include_router(metrics)
     api.include_router(guarded, dependencies=[Depends(require_api_key)])
+    api.include_router(releases, dependencies=[Depends(require_api_key)])
     return api

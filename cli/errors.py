@@ -43,10 +43,17 @@ def explain(exc: BaseException) -> tuple[str, int]:
     from redis.exceptions import RedisError
 
     from cachepolicy.errors import ConfigError
+    from models.registry import UnknownRelease
     from tasks.errors import INPUT_ERRORS
+    from tasks.releases.aliases import MoveRefused
+    from tasks.releases.store import StoreUnavailable
 
     if isinstance(exc, CliError):
         return str(exc), exc.exit_code
+    if isinstance(exc, MoveRefused | UnknownRelease):
+        return str(exc), BAD_INPUT
+    if isinstance(exc, StoreUnavailable):
+        return f"the cache does not answer: {exc}", NO_ANSWER
     if isinstance(exc, ConfigError):
         return f"configuration error: {exc}", BAD_INPUT
     # A task's input error comes back from the result backend rebuilt, maybe as a look-alike.

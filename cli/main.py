@@ -383,12 +383,22 @@ def train(
         float, typer.Option(help="share of rows that may break the format (left out)")
     ] = 0.001,
     force: Annotated[bool, typer.Option(help="write a model the quality gate refuses")] = False,
+    seed: Annotated[int, typer.Option(help="the same seed and data give the same version")] = 42,
 ) -> None:
-    """Train the three models into MODEL_DIR, from a fleet history or the simulator's fleet
+    """Train the three models and register them as releases in MODEL_DIR (and MLflow, with
+    MLFLOW_TRACKING_URI), from a fleet history or the simulator's fleet; nothing is deployed
     (exit 2: the dataset breaks the format; 3: the model does not beat the rule baseline)."""
     from models.train import main as train_main
 
-    args = ["--model-dir", str(model_dir or settings().model_dir)]
+    from .models import named_releases
+
+    config = settings()
+    args = ["--model-dir", str(model_dir or config.model_dir), "--seed", str(seed)]
+    args += ["--keep", str(config.model_retention)]
+    if config.mlflow_tracking_uri:
+        args += ["--mlflow", config.mlflow_tracking_uri]
+    for version in named_releases(config):
+        args += ["--protect", version]
     if data is not None:
         args += ["--data", str(data), "--horizon-days", str(horizon_days)]
         args += ["--max-bad-rows", str(max_bad_rows)] + (["--force"] if force else [])
@@ -529,3 +539,11 @@ def run(
 
 if __name__ == "__main__":
     app()
+
+
+# The release commands live in their own module, which builds on this one's helpers.
+from .models import models as _models  # noqa: E402
+from .models import outcomes as _outcomes  # noqa: E402
+
+app.add_typer(_models, name="models")
+app.add_typer(_outcomes, name="outcomes")

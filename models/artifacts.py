@@ -93,7 +93,7 @@ def save_all(
                 raise UntrustedArtifact(
                     f"{name} would need untrusted types: {', '.join(untrusted)}"
                 )
-            written = {"version": version, "artifact_sha256": sha256(path), **card}
+            written = {**card, "version": version, "artifact_sha256": sha256(path)}
             card_path(staging, name).write_text(json.dumps(written, indent=2))
         for file_name, text in (extra or {}).items():
             (staging / file_name).write_text(text)

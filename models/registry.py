@@ -122,6 +122,22 @@ class Registry:
         except (OSError, ValueError):
             return None
 
+    def problem(self, kind: str, version: str) -> str | None:
+        """Why this host cannot serve a release (missing, no card, checksum differs), or None.
+        Reads bytes and a card only: no model is loaded."""
+        import hashlib
+
+        try:
+            release = self.get(kind, version)
+        except (UnknownRelease, ValueError) as exc:
+            return f"not on this host: {exc}"
+        path = artifact_path(release.folder, kind)
+        if not path.exists():
+            return f"{path} is missing"
+        if hashlib.sha256(path.read_bytes()).hexdigest() != release.artifact_sha256:
+            return f"{path} is not the artifact its card describes (checksum differs)"
+        return None
+
     def load(self, kind: str, version: str) -> tuple[Any, dict[str, Any]]:
         """A release's model and card, its artifact checked against the card's checksum."""
         from . import artifacts  # scikit-learn and skops only where a model is loaded
@@ -146,7 +162,7 @@ class Registry:
             try:
                 from . import artifacts
 
-                stamped = {"registered_at": _now(), **card}
+                stamped = {**card, "registered_at": _now()}
                 artifacts.save_all({kind: (model, version, stamped)}, staging, extra)
                 added[kind] = _move_in(staging, target)
             finally:

@@ -337,6 +337,14 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("MODEL_RETENTION", DEFAULT_RETENTION)),
         help="releases of each type kept (the first always)",
     )
+    parser.add_argument(
+        "--protect", action="append", default=[], help="a release retention must keep"
+    )
+    parser.add_argument(
+        "--mlflow",
+        default=os.environ.get("MLFLOW_TRACKING_URI"),
+        help="also register the releases in this MLflow tracking server",
+    )
     options = parser.parse_args(argv)
     try:
         if options.data:
@@ -348,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
                 max_bad_rows=options.max_bad_rows,
                 force=options.force,
                 retention=options.keep,
+                protected=options.protect,
             )
         else:
             cards = train_all(
@@ -360,6 +369,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"not written: {exc}", file=sys.stderr)
         return 3
     _print_summary(cards, options.model_dir)
+    if options.mlflow:
+        from .mlflow_registry import MlflowReleases
+
+        mlflow, registry = MlflowReleases(options.mlflow), Registry(options.model_dir)
+        for name in artifacts.MODEL_NAMES:
+            number = mlflow.register(registry.get(name, cards[name]["version"]))
+            print(f"  {name}: MLflow model chargewatch-{name} version {number}")
     return 0
 
 

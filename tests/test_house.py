@@ -23,7 +23,7 @@ GROUND = {
 ALLOWED = {
     "ground": {"ground"},
     "tasks.state": {"ground"},
-    "tasks.observe": {"ground", "tasks.state"},
+    "tasks.observe": {"ground", "tasks.state", "tasks.releases"},
     "tasks.releases": {"ground"},
     "tasks.worker": {"ground", "tasks.state", "tasks.observe", "tasks.releases"},
     "tasks.celery": {"ground", "tasks.observe", "tasks.worker"},

@@ -5,18 +5,24 @@ serve. No broadcast to the workers and no task: a load balancer may ask as often
 Status: `unhealthy` (HTTP 503) when the heartbeats show no live worker serving predictions, or
 a prediction type without a model; `degraded` when the cache is down (predictions go on) or holds
 no heartbeat at all (a cache just started or emptied: workers beat again within
-HEARTBEAT_INTERVAL), workers being unknown then; `healthy` otherwise. Readiness asks more: a
+HEARTBEAT_INTERVAL), workers being unknown then; `healthy` otherwise. Releases refused on a
+host and features drifting past 0.2 are warnings in `checks.releases`, never an outage. Readiness asks more: a
 live worker on the interactive queue, now.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from typing import Any
 
 import vocabulary
 from cachepolicy import SyncCacheService
+from cachepolicy.instructions import command, first_reply
+from cachepolicy.keys import DRIFT_KEY
+from models.drift import DRIFT_WARNING
 
+from ..releases.store import ReleaseStore
 from ..settings import AppSettings
 from ..state.chargers_seen import ChargersSeen
 from ..state.heartbeats import Heartbeat, Heartbeats, describe, served_versions
@@ -70,6 +76,40 @@ def ocpp_block(cache: SyncCacheService, now: float, stale_after: float) -> dict[
     }
 
 
+def releases_block(cache: SyncCacheService, beats: list[Heartbeat], now: float) -> dict[str, Any]:
+    """Each type's champion and experiment, the releases a live worker refuses, and features
+    drifting past DRIFT_WARNING: warnings, never an outage (the champion still answers)."""
+    states = ReleaseStore(cache.executor).states()
+    if states is None:
+        return {"status": "unknown"}
+    drift = first_reply(cache.executor.send("get", command("hgetall", DRIFT_KEY))) or {}
+    drifting = sorted(
+        f"{field.decode()} {float(value):.2f}"
+        for field, value in drift.items()
+        if field != b"checked_at" and float(value) > DRIFT_WARNING
+    )
+    refused = {
+        f"{beat.name} {release}": why
+        for beat in beats
+        if beat.alive(now)
+        for release, why in beat.refused.items()
+    }
+    warnings = [f"{len(refused)} refused on workers"] if refused else []
+    warnings += [f"drift over {DRIFT_WARNING:g}: {', '.join(drifting)}"] if drifting else []
+    return {
+        "status": "healthy" if not warnings else "warning: " + "; ".join(warnings),
+        "types": {
+            kind: {
+                "champion": state.champion,
+                "experiment": None if state.experiment is None else asdict(state.experiment),
+            }
+            for kind, state in states.items()
+        },
+        "refused": refused,
+        "drifting_features": drifting,
+    }
+
+
 def health_report(cache: SyncCacheService, stale_after: float = 900.0) -> dict[str, Any]:
     """The contract's health JSON (seed format, cache block first); `stale_after`: seconds
     without an OCPP frame that make a charger stale."""
@@ -86,6 +126,7 @@ def health_report(cache: SyncCacheService, stale_after: float = 900.0) -> dict[s
     checks = {"cache": block, "workers": workers, "models": models}
     if block["healthy"]:
         checks["ocpp"] = ocpp_block(cache, now, stale_after)
+        checks["releases"] = releases_block(cache, beats or [], now)
     return {"status": status, "checks": checks}
 
 

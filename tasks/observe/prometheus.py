@@ -24,7 +24,7 @@ from prometheus_client.registry import Collector
 import vocabulary
 from cachepolicy import SyncCacheService
 from cachepolicy.instructions import command, first_reply
-from cachepolicy.keys import PROCESSES_KEY, STATS_KEY, stats_field
+from cachepolicy.keys import DRIFT_KEY, PROCESSES_KEY, STATS_KEY, stats_field
 from cachepolicy.metrics import (
     BREAKER_TRIPS,
     HITS,
@@ -39,6 +39,8 @@ from cachepolicy.metrics import (
     merge,
 )
 
+from ..releases import tally
+from ..releases.store import ReleaseStore
 from ..settings import AppSettings
 from ..state.chargers_seen import ChargersSeen
 from ..state.dead_letters import DeadLetters
@@ -88,6 +90,7 @@ class ChargewatchCollector(Collector):
         yield letters
         yield self._queues()
         yield from self._ocpp(stats)
+        yield from self._releases(stats)
 
     def _stats(self) -> dict[str, int]:
         found = first_reply(self.cache.executor.send("get", command("hgetall", STATS_KEY)))
@@ -154,6 +157,42 @@ class ChargewatchCollector(Collector):
         for state, count in (counts or {}).items():
             chargers.add_metric([state], float(count))
         yield chargers
+
+    def _releases(self, stats: dict[str, int]) -> Iterator[Any]:
+        """Predictions by release and arm, shadow agreement, and drift of the champions."""
+        served = CounterMetricFamily(
+            "chargewatch_predictions",
+            "Predictions served, by type, the release that made them and its arm",
+            labels=["type", "model_version", "arm"],
+        )
+        for (kind, version, arm), counts in sorted(tally.grouped(stats, tally.RELEASE, 3).items()):
+            served.add_metric([kind, version, arm], counts.get("requests", 0))
+        yield served
+        agreement = GaugeMetricFamily(
+            "chargewatch_shadow_agreement",
+            "Share of shadow pairs whose calls agree with the champion's",
+            labels=["type", "model_version"],
+        )
+        for (kind, version), counts in sorted(tally.grouped(stats, tally.SHADOW_PAIRS, 2).items()):
+            if counts.get("pairs"):
+                agreement.add_metric([kind, version], counts.get("agree", 0) / counts["pairs"])
+        yield agreement
+        drift = GaugeMetricFamily(
+            "chargewatch_feature_drift",
+            "Population stability index of the fleet's recent inputs against the champion's "
+            "training data (over 0.2: a shift the model was not trained for)",
+            labels=["type", "feature"],
+        )
+        states = ReleaseStore(self.cache.executor).states() or {}
+        found = first_reply(self.cache.executor.send("get", command("hgetall", DRIFT_KEY)))
+        for field, value in sorted((found or {}).items()):
+            parts = field.decode().split("|")
+            if len(parts) != 3:
+                continue
+            state = states.get(parts[0])  # none before the first move: the first release
+            if state is None or parts[1] == state.champion:
+                drift.add_metric([parts[0], parts[2]], float(value))
+        yield drift
 
     def _breakers(self) -> GaugeMetricFamily:
         found = first_reply(self.cache.executor.send("get", command("hgetall", PROCESSES_KEY)))

@@ -36,6 +36,7 @@ class ReleaseAdmin:
         cache_version: str,
         mlflow: MlflowReleases | None = None,
     ) -> None:
+        self.executor = executor
         self.store = ReleaseStore(executor)
         self.registry = registry
         self.mlflow = mlflow

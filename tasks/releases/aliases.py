@@ -32,6 +32,10 @@ class MoveRefused(ValueError):
     """A move that cannot be made as asked; the message names what is wrong. Nothing moved."""
 
 
+class MoveConflict(MoveRefused):
+    """Another move changed the state first (compare-and-set lost). Nothing moved."""
+
+
 @dataclass(frozen=True, slots=True)
 class Experiment:
     """A canary or shadow of one release on a share (percent) of the chargers."""

@@ -114,3 +114,44 @@ class ReleaseServing:
 
 def _named(champions: tuple[str, ...]) -> list[tuple[str, str]]:
     return list(zip(TYPE_NAMES, champions, strict=True))
+
+
+class HostCheck:
+    """What a worker's main process tells in its heartbeat, without loading a model: the
+    champion of each type, and the releases the alias state names that this host refuses
+    (each artifact checked once against its card)."""
+
+    def __init__(self, registry: Registry, fetch: Fetch | None = None) -> None:
+        self.registry = registry
+        self._fetch = fetch
+        self._checked: dict[tuple[str, str], str | None] = {}
+
+    def view(self, states: dict[str, AliasState] | None) -> tuple[dict[str, str], dict[str, str]]:
+        """(type -> champion, `type/version` -> why refused)."""
+        named = {
+            kind: (s.champion, *([s.experiment.version] if s.experiment else []))
+            for kind, s in (states or {}).items()
+        }
+        for kind in TYPE_NAMES:
+            if kind not in named and (first := self.registry.first(kind)) is not None:
+                named[kind] = (first,)
+        refused = {
+            f"{kind}/{v}": problem
+            for kind, versions in named.items()
+            for v in versions
+            if (problem := self._problem(kind, v)) is not None
+        }
+        return {kind: versions[0] for kind, versions in named.items()}, refused
+
+    def _problem(self, kind: str, version: str) -> str | None:
+        key = (kind, version)
+        if key not in self._checked or self._checked[key] is not None:
+            problem = self.registry.problem(kind, version)
+            if problem is not None and self._fetch is not None:
+                try:
+                    self._fetch(self.registry, kind, version)
+                    problem = self.registry.problem(kind, version)
+                except Exception as exc:  # MLflow away or without it: say so
+                    problem = f"{problem}; MLflow: {exc}"
+            self._checked[key] = problem
+        return self._checked[key]

@@ -17,7 +17,7 @@ from cachepolicy.instructions import FAILED, command, first_reply
 from cachepolicy.keys import RELEASE_HISTORY_KEY, RELEASE_HISTORY_LENGTH, release_state_key
 from vocabulary import TYPE_NAMES
 
-from .aliases import AliasState, Move, MoveRefused
+from .aliases import AliasState, Move, MoveConflict
 
 CAS_SCRIPT = """
 local current = redis.call('GET', KEYS[1])
@@ -79,7 +79,7 @@ class ReleaseStore:
             reason = "" if replies is FAILED else f": {replies[0]}"
             raise StoreUnavailable(f"Redis did not take the move{reason}; nothing moved")
         if replies[0] != 1:
-            raise MoveRefused(
+            raise MoveConflict(
                 f"the release state of {after.kind} changed during this {move.action} (another "
                 "move at the same time): nothing moved; check `chargewatch models list` and "
                 "run it again"

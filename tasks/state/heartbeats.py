@@ -31,6 +31,8 @@ class Heartbeat:
     models: dict[str, str]  # prediction type -> model version served
     interval: float
     at: float = field(default_factory=time.time)
+    # `type/version` -> why this host refuses a release the alias state names.
+    refused: dict[str, str] = field(default_factory=dict)
 
     def alive(self, now: float) -> bool:
         return now - self.at <= 2 * self.interval
@@ -101,5 +103,6 @@ def describe(beat: Heartbeat, now: float) -> dict[str, Any]:
         "queues": beat.queues,
         "concurrency": beat.concurrency,
         "models": beat.models,
+        **({"refused_releases": beat.refused} if beat.refused else {}),
         "last_heartbeat_seconds_ago": round(max(0.0, now - beat.at), 2),
     }

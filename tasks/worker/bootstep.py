@@ -1,9 +1,11 @@
 """The worker bootstep: heartbeats into Redis (tasks.state.heartbeats), and fleet-wide cache
 counters for `celery inspect stats` and Flower's worker page.
 
-It runs in the worker's main process, where no task runs: the heartbeat thread names the model
-versions in MODEL_DIR (read from the cards; the pool's children load those artifacts), and the
-counters come from the Redis hash every process flushes into.
+It runs in the worker's main process, where no task runs: the heartbeat thread names the
+champion of each type (the alias state in Redis, or the first release) and the releases this
+host refuses (artifact missing or not the one its card describes; read from the registry, no
+model loaded: the pool's children load them), and the counters come from the Redis hash every
+process flushes into.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from typing import Any
 from celery import bootsteps
 
 from cachepolicy import SyncCacheService
-from models.cards import deployed_versions
+from models.mlflow_registry import fetcher
+from models.registry import Registry
 
+from ..releases.serving import HostCheck
+from ..releases.store import ReleaseStore
 from ..state.heartbeats import Heartbeat, Heartbeats
 
 SHOWN = ("status", "hits", "misses", "errors", "stale", "refreshed", "hit_rate", "version")
@@ -39,10 +44,18 @@ class WorkerStep(bootsteps.StartStopStep):
         queues = sorted(parent.app.amqp.queues.consume_from)
         name = parent.hostname
 
+        host = HostCheck(Registry(settings.model_dir), fetcher(settings.mlflow_tracking_uri))
+        store = ReleaseStore(self.cache.executor)
+
         def beat() -> None:
-            models = deployed_versions(settings.model_dir)
+            models, refused = host.view(store.states())
             pulse = Heartbeat(
-                name, queues, int(parent.concurrency), models, settings.heartbeat_interval
+                name,
+                queues,
+                int(parent.concurrency),
+                models,
+                settings.heartbeat_interval,
+                refused=refused,
             )
             heartbeats.beat(pulse)
 

@@ -20,16 +20,23 @@ from models import (
     parse_metrics,
 )
 from models.artifacts import MODEL_NAMES, artifact_path, card_path
+from models.registry import Registry
 from models.failure import MIN_FACTOR_LOG_ODDS, FailureModel
 from models.features import FAILURE_FEATURE_NAMES, failure_matrix
 from models.simulator import FleetSimulator, fleet_telemetry
 
 
+def released(model_dir: Path, name: str) -> Path:
+    """The folder of a type's first release (what the first training registered)."""
+    registry = Registry(model_dir)
+    return registry.folder(name, str(registry.first(name)))
+
+
 def test_training_writes_artifacts_and_cards(trained: tuple[Path, dict]) -> None:
     folder, cards = trained
     for name in MODEL_NAMES:
-        assert artifact_path(folder, name).exists()
-        card = json.loads(card_path(folder, name).read_text())
+        assert artifact_path(released(folder, name), name).exists()
+        card = json.loads(card_path(released(folder, name), name).read_text())
         assert card["version"].startswith(f"{name}-2.")
         training = card["training"]
         assert training["seed"] == 42 and training["horizon_days"] == 30
@@ -49,14 +56,15 @@ def test_training_writes_artifacts_and_cards(trained: tuple[Path, dict]) -> None
 
 def test_artifacts_are_not_pickles(trained: tuple[Path, dict]) -> None:
     for name in MODEL_NAMES:
-        head = artifact_path(trained[0], name).read_bytes()[:4]
+        head = artifact_path(released(trained[0], name), name).read_bytes()[:4]
         assert head == b"PK\x03\x04"  # a skops zip, not a pickle stream
 
 
 def test_loading_refuses_an_untrusted_artifact(trained: tuple[Path, dict], tmp_path: Path) -> None:
     for name in MODEL_NAMES:
-        shutil.copy(artifact_path(trained[0], name), artifact_path(tmp_path, name))
-        shutil.copy(card_path(trained[0], name), card_path(tmp_path, name))
+        # The layout before releases (flat files in MODEL_DIR): adopted, then checked alike.
+        shutil.copy(artifact_path(released(trained[0], name), name), artifact_path(tmp_path, name))
+        shutil.copy(card_path(released(trained[0], name), name), card_path(tmp_path, name))
     # An artifact carrying a type outside the trusted list (here: a callable from os), with a
     # card vouching for its bytes: the trusted list still refuses it.
     import os
@@ -95,8 +103,9 @@ def test_an_artifact_that_is_not_the_one_its_card_describes_is_refused(
     trained: tuple[Path, dict], tmp_path: Path
 ) -> None:
     for name in MODEL_NAMES:
-        shutil.copy(artifact_path(trained[0], name), artifact_path(tmp_path, name))
-        shutil.copy(card_path(trained[0], name), card_path(tmp_path, name))
+        # The layout before releases (flat files in MODEL_DIR): adopted, then checked alike.
+        shutil.copy(artifact_path(released(trained[0], name), name), artifact_path(tmp_path, name))
+        shutil.copy(card_path(released(trained[0], name), name), card_path(tmp_path, name))
     with artifact_path(tmp_path, "failure").open("ab") as damaged:
         damaged.write(b"tampered")
     with pytest.raises(UntrustedArtifact, match="not the artifact its card describes"):

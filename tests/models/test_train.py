@@ -16,6 +16,7 @@ import pytest
 
 from models.artifacts import MODEL_NAMES, artifact_path
 from models.cards import card_path
+from models.registry import Registry
 from models.report import REPORT_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,14 +40,19 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def newest(models: Path, name: str) -> Path:
+    """The folder of a type's newest release."""
+    return Registry(models).releases(name)[-1].folder
+
+
 def test_simulate_then_train_from_the_files(simulated: Path, tmp_path: Path) -> None:
     models = tmp_path / "models"
     done = run("train", "--data", str(simulated), "--model-dir", str(models))
     assert done.returncode == 0, done.stderr
     assert "beats the rule" in done.stdout
     for name in MODEL_NAMES:
-        assert artifact_path(models, name).exists()
-    card = json.loads(card_path(models, "failure").read_text())
+        assert artifact_path(newest(models, name), name).exists()
+    card = json.loads(card_path(newest(models, "failure"), "failure").read_text())
     assert card["training"]["source"] == str(simulated)
     assert card["dataset"]["chargers"] == 400 and card["dataset"]["rows"] == 400 * 150
     assert card["quality_gate"]["passed"] and not card["quality_gate"]["forced"]
@@ -57,10 +63,13 @@ def test_simulate_then_train_from_the_files(simulated: Path, tmp_path: Path) -> 
         window["model"]
     )
     assert card["lead_time"]["failures_in_window"] > 0
-    # A second training judges itself against the release now deployed, too.
-    again = run("train", "--data", str(simulated), "--model-dir", str(models))
+    # A second training (another seed: another release) judges itself against the champion
+    # too, and registers beside it without deploying (the first stays the champion).
+    again = run("train", "--data", str(simulated), "--model-dir", str(models), "--seed", "7")
     assert again.returncode == 0, again.stderr
-    card = json.loads(card_path(models, "failure").read_text())
+    releases = Registry(models).releases("failure")
+    assert len(releases) == 2 and Registry(models).first("failure") == releases[0].version
+    card = json.loads(card_path(releases[1].folder, "failure").read_text())
     assert "deployed release" in next(iter(card["evaluation"].values()))
 
 
@@ -118,9 +127,9 @@ def test_a_model_that_does_not_beat_the_rule_is_not_written(tmp_path: Path) -> N
     assert not models.exists() or not any(models.iterdir())  # nothing half-written
     forced = run("train", "--data", str(data), "--model-dir", str(models), "--force")
     assert forced.returncode == 0, forced.stderr
-    card = json.loads(card_path(models, "failure").read_text())
+    card = json.loads(card_path(newest(models, "failure"), "failure").read_text())
     assert card["quality_gate"] == {**card["quality_gate"], "passed": False, "forced": True}
-    assert [p.name for p in models.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in models.rglob(".*")] == []  # no staging folder left
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (.ci/run installs it)")

@@ -1,0 +1,104 @@
+"""The release registry on disk: training registers and never overwrites nor deploys, the first
+release stays the default champion, versions are checked by type, retention spares the first
+and the protected, the layout before releases is adopted."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from models import Predictor, UntrustedArtifact
+from models.artifacts import MODEL_NAMES, artifact_path, card_path
+from models.registry import Registry, UnknownRelease
+from models.train import train_all
+
+
+@pytest.fixture(scope="module")
+def two(trained: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's model set and a second training (another seed) in one MODEL_DIR."""
+    folder = tmp_path_factory.mktemp("registry") / "models"
+    shutil.copytree(trained[0], folder)
+    train_all(folder, seed=7, chargers=300, days=120)
+    return folder
+
+
+def test_a_second_training_registers_beside_the_first_and_deploys_nothing(
+    two: Path, trained: tuple[Path, dict]
+) -> None:
+    registry = Registry(two)
+    for name in MODEL_NAMES:
+        releases = registry.releases(name)
+        assert len(releases) == 2
+        assert registry.first(name) == trained[1][name]["version"] == releases[0].version
+        assert releases[0].registered_at < releases[1].registered_at
+    # Without an alias state the first release of each type serves.
+    assert Predictor.load(two).versions == {n: trained[1][n]["version"] for n in MODEL_NAMES}
+    newer = {n: registry.releases(n)[1].version for n in MODEL_NAMES}
+    assert Predictor.load(two, newer).versions == newer
+
+
+def test_registering_a_version_again_keeps_the_release_as_it_is(two: Path) -> None:
+    registry = Registry(two)
+    release = registry.releases("failure")[0]
+    before = artifact_path(release.folder, "failure").read_bytes()
+    model, card = registry.load("failure", release.version)
+    added = registry.register({"failure": (model, release.version, card)})
+    assert added == {"failure": False}
+    assert artifact_path(release.folder, "failure").read_bytes() == before
+
+
+def test_unknown_versions_and_versions_of_another_type_are_named(two: Path) -> None:
+    registry = Registry(two)
+    failure = registry.first("failure")
+    with pytest.raises(UnknownRelease, match=f"{failure} is a release of failure, not of anomaly"):
+        registry.get("anomaly", str(failure))
+    with pytest.raises(UnknownRelease, match=r"failure-9\.nothing is not a release of failure"):
+        registry.get("failure", "failure-9.nothing")
+    with pytest.raises(ValueError, match="model version '../etc' is invalid"):
+        registry.get("failure", "../etc")
+
+
+def test_a_tampered_release_is_refused(two: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "models"
+    shutil.copytree(two, copy)
+    registry = Registry(copy)
+    release = registry.releases("anomaly")[1]
+    with artifact_path(release.folder, "anomaly").open("ab") as damaged:
+        damaged.write(b"tampered")
+    with pytest.raises(UntrustedArtifact, match="not the artifact its card describes"):
+        registry.load("anomaly", release.version)
+
+
+def test_retention_keeps_the_newest_the_first_and_the_protected(two: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "models"
+    shutil.copytree(two, copy)
+    registry = Registry(copy)
+    model, card = registry.load("failure", str(registry.first("failure")))
+    for n in range(3):
+        registry.register({"failure": (model, f"failure-test.{n}", card)})
+    versions = [r.version for r in registry.releases("failure")]
+    assert len(versions) == 5
+    first, protected = versions[0], versions[1]
+    removed = registry.prune("failure", keep=2, protected=[protected])
+    kept = [r.version for r in registry.releases("failure")]
+    assert kept == [first, protected, *versions[-2:]]
+    assert removed == [versions[2]]
+
+
+def test_the_layout_before_releases_is_adopted(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    source = Registry(trained[0])
+    for name in MODEL_NAMES:
+        release = source.folder(name, str(source.first(name)))
+        shutil.copy(artifact_path(release, name), artifact_path(tmp_path, name))
+        shutil.copy(card_path(release, name), card_path(tmp_path, name))
+    adopted = Registry(tmp_path)
+    for name in MODEL_NAMES:
+        assert adopted.first(name) == trained[1][name]["version"]
+        card = json.loads(
+            card_path(adopted.folder(name, str(adopted.first(name))), name).read_text()
+        )
+        assert card["version"] == trained[1][name]["version"]
+        assert artifact_path(tmp_path, name).exists()  # left in place
