@@ -6,8 +6,8 @@ Status: `unhealthy` (HTTP 503) when the heartbeats show no live worker serving p
 a prediction type without a model; `degraded` when the cache is down (predictions go on) or holds
 no heartbeat at all (a cache just started or emptied: workers beat again within
 HEARTBEAT_INTERVAL), workers being unknown then; `healthy` otherwise. Releases refused on a
-host and features drifting past 0.2 are warnings in `checks.releases`, never an outage. Readiness asks more: a
-live worker on the interactive queue, now.
+host and features drifting past 0.2 are warnings in `checks.releases`, never an outage.
+Readiness asks more: a live worker on the interactive queue, now.
 """
 
 from __future__ import annotations
