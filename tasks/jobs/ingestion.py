@@ -14,6 +14,7 @@ repairs they show go to HISTORY_DIR when it is set.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from models.schema import utcnow
 
 from ..celery import app
 from ..errors import INPUT_ERRORS, InvalidArguments
+from ..releases.outcomes import Outcome, Outcomes
+from ..releases.store import StoreUnavailable
 from ..sending import send
 from ..state.chargers_seen import seen_commands
 from ..wire import Document, Unchecked
@@ -38,6 +41,8 @@ from ..worker.base import ChargewatchTask
 from ..worker.runtime import Runtime
 from .compute import compute_and_store
 from .fleet import run_chunk
+
+logger = logging.getLogger("chargewatch.ingestion")
 
 REFRESHED_TYPES = ("failure", "anomaly")
 MAX_BATCH = 10_000
@@ -87,6 +92,7 @@ def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
     news: list[str] = []
     readings: dict[tuple[str, object], Document] = {}  # a later frame at the same time wins
     events: list[Document] = []
+    seen: list[Outcome] = []  # failures and repairs, scored against each release's warnings
     for sid, charger in done.items():
         charger_id, tenant_id = split_scoped_id(sid)
         for index, action, applied in charger.applied:
@@ -104,13 +110,27 @@ def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
                 readings[(sid, applied.reading["timestamp"])] = row
             if applied.event is not None:
                 events.append(_event_row(charger_id, applied))
+                seen.append(Outcome(charger_id, applied.event, applied.at, tenant_id))
         if any(a.news for _, _, a in charger.applied):
             news.append(sid)
     at_once, out.later = _debounced(runtime, sorted(news))
     _refresh_now(runtime, {sid: m for sid in at_once if (m := done[sid].metrics) is not None})
-    if runtime.history is not None and (readings or events):
-        runtime.history.append(list(readings.values()), events)
+    _keep(runtime, list(readings.values()), events, seen)
     return out
+
+
+def _keep(
+    runtime: Runtime, readings: list[Document], events: list[Document], seen: list[Outcome]
+) -> None:
+    """Readings and events into the history (HISTORY_DIR), failures and repairs into the
+    outcomes the releases are scored against (a cache fault loses them, never the frames)."""
+    if runtime.history is not None and (readings or events):
+        runtime.history.append(readings, events)
+    if seen:
+        try:
+            Outcomes(runtime.cache.executor).add(*seen)
+        except StoreUnavailable:
+            logger.warning("OCPP outcomes not recorded (cache unreachable): %d", len(seen))
 
 
 def _committed(

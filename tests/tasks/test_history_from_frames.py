@@ -16,6 +16,7 @@ from models.datasets import read_history
 from models.datasets.writer import HistoryWriter
 from tasks.jobs.ingestion import ingest_many
 from tasks.local.localstack import local_settings
+from tasks.releases.outcomes import Outcomes
 from tasks.worker.runtime import Runtime
 from tests.ingest.test_frames import frame, sample
 
@@ -86,6 +87,9 @@ def test_ingested_frames_make_a_history_that_reads_and_labels(
     assert ("CP_H1", (START + dt.timedelta(hours=35)).timestamp()) in labelled
     assert ("CP_H1", (START + dt.timedelta(hours=10)).timestamp()) in labelled
     assert not any(cid == "CP_H2" for cid, _ in labelled)
+    # The same failure and repair are outcomes the releases are scored against.
+    seen = [(o.charger_id, o.kind, o.at) for o in Outcomes(runtime.cache.executor).all()]
+    assert seen == [("CP_H1", "failure", fault.timestamp()), ("CP_H1", "repair", back.timestamp())]
 
 
 def test_old_history_files_are_removed_past_the_retention(tmp_path: Path) -> None:
