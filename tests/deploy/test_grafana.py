@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from cachepolicy import CacheSettings
+from cachepolicy.instructions import command
+from cachepolicy.keys import DRIFT_KEY, STATS_KEY
 from tasks.observe.prometheus import ChargewatchCollector
 from tasks.settings import AppSettings
 from tasks.state.heartbeats import Heartbeat, Heartbeats
@@ -35,6 +37,14 @@ def exported(make_settings: Callable[..., CacheSettings]) -> set[str]:
     collector = ChargewatchCollector(settings)
     beat = Heartbeat("w1@host", ["interactive"], 1, {"failure": "failure-2.x"}, 2.0)
     Heartbeats(collector.cache.executor).beat(beat)
+    # What a worker serving a release and a shadow, and a drift measurement, leave behind.
+    collector.cache.executor.send(
+        "set",
+        command("hset", STATS_KEY, "release:failure:failure-2.x:champion:requests", 3),
+        command("hset", STATS_KEY, "shadow:failure:failure-2.y:pairs", 2),
+        command("hset", STATS_KEY, "shadow:failure:failure-2.y:agree", 1),
+        command("hset", DRIFT_KEY, "failure|failure-2.x|temperature_c", 0.05),
+    )
     try:
         names = {sample.name for family in collector.collect() for sample in family.samples}
     finally:
@@ -60,5 +70,8 @@ def test_the_dashboard_shows_what_an_operator_watches() -> None:
         "by (le, source)",
         "chargewatch_workers_up",
         "chargewatch_dead_letters",
+        "chargewatch_predictions_total",
+        "chargewatch_shadow_agreement",
+        "chargewatch_feature_drift",
     ):
         assert needle in text, needle
