@@ -20,9 +20,9 @@ from models import (
     parse_metrics,
 )
 from models.artifacts import MODEL_NAMES, artifact_path, card_path
-from models.registry import Registry
 from models.failure import MIN_FACTOR_LOG_ODDS, FailureModel
 from models.features import FAILURE_FEATURE_NAMES, failure_matrix
+from models.registry import Registry
 from models.simulator import FleetSimulator, fleet_telemetry
 
 
