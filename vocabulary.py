@@ -72,6 +72,7 @@ INGEST_OCPP: Final = "tasks.ingest_ocpp"
 INGEST_OCPP_BATCH: Final = "tasks.ingest_ocpp_batch"
 REFRESH_CHARGER: Final = "tasks.refresh_charger"
 RECORD_OUTCOME: Final = "tasks.record_outcome"
+SHADOW_COMPARE: Final = "tasks.shadow_compare"
 WATCH_RELEASES: Final = "tasks.watch_releases"
 MEASURE_DRIFT: Final = "tasks.measure_drift"
 # OCPP frames are counted fleet-wide as `ocpp:<Action>:<outcome>` (the action `invalid` when a
@@ -98,6 +99,7 @@ ROUTES: Final[dict[str, str]] = {
     PURGE: BULK,
     REFRESH_AHEAD: BULK,
     WATCH_RELEASES: BULK,
+    SHADOW_COMPARE: BULK,
     MEASURE_DRIFT: BULK,
 }
 

@@ -19,6 +19,7 @@ from bench import (
     hitrate,
     model_figures,
     ocpp_figures,
+    release_figures,
     scaling,
     start_figures,
     stock_figures,
@@ -88,6 +89,9 @@ def plan(quick: bool, server: RedisProcess, stack: LocalStack, predictor: Predic
         lambda: ocpp_figures.faulted_to_cache(stack, 100),
         lambda: ocpp_figures.refresh_by_ids(stack, s["fleet"]),
         lambda: ocpp_figures.state_memory(stack, s["fleet"]),
+        lambda: release_figures.figures(
+            Path(stack.settings.model_dir), stack.logs / "releases", quick
+        ),
     ]
     if s["full"]:
         steps += [

@@ -20,6 +20,7 @@ GROUPS: tuple[tuple[str, frozenset[int]], ...] = (
     ("Reliability and operations", frozenset({5, 6, 7, 9, 10, 20})),
     ("Client start", frozenset({21})),
     ("Freshness: hit rates with refresh-ahead", frozenset({8})),
+    ("Model releases", frozenset({27, 28, 29})),
 )
 
 

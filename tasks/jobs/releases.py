@@ -9,15 +9,23 @@ import time
 import vocabulary
 from cachepolicy.executor import SyncExecutor
 from cachepolicy.instructions import command, first_reply
-from cachepolicy.keys import DRIFT_KEY, STATS_KEY, STATS_TTL_SECONDS, telemetry_buckets
+from cachepolicy.keys import (
+    DRIFT_KEY,
+    STATS_KEY,
+    STATS_TTL_SECONDS,
+    telemetry_buckets,
+    validate_type,
+)
 from cachepolicy.metrics import merge
 from cachepolicy.telemetry import decode_or_none
 from models import InvalidTelemetry, parse_metrics
 from models.drift import DRIFT_WARNING, inputs_of, psi
 from models.features import frame_from_metrics
+from models.registry import check_version
 from models.schema import ChargerMetrics, utcnow
 
 from ..celery import app
+from ..errors import InvalidArguments
 from ..releases import tally
 from ..releases.aliases import CANARY, AliasState, MoveRefused, move
 from ..releases.guard import Limits, verdict
@@ -43,6 +51,38 @@ def record_outcome(
     outcome = outcome_of(charger_id, kind, at, tenant_id)
     Outcomes(self.runtime.cache.executor).add(outcome)
     return {"charger_id": outcome.charger_id, "kind": outcome.kind, "at": outcome.at}
+
+
+@app.task(base=ChargewatchTask, bind=True, name=vocabulary.SHADOW_COMPARE)
+def shadow_compare(
+    self: ChargewatchTask,
+    kind: Unchecked,
+    version: Unchecked,
+    telemetry: Unchecked,
+    champion: Unchecked,
+    tenant_id: Unchecked = None,
+) -> Document:
+    """A shadow release computed beside the champion's answers (sent by the process that
+    answered, off its request path), each pair counted."""
+    kind = validate_type(kind)
+    try:
+        version = check_version(version)
+    except ValueError as exc:
+        raise InvalidArguments(str(exc)) from None
+    if not isinstance(telemetry, list) or not isinstance(champion, list):
+        raise InvalidArguments("telemetry and champion must be lists")
+    if len(telemetry) != len(champion):
+        raise InvalidArguments(f"{len(telemetry)} telemetry documents for {len(champion)} answers")
+    metrics = [parse_metrics(doc) for doc in telemetry]
+    predictor = self.runtime.predictor_for(kind, version)
+    if predictor.versions.get(kind) != version:
+        return {"pairs": 0, "refused": f"{kind} release {version} is refused on this host"}
+    shadows = predictor.predict(kind, metrics, utcnow())
+    counters = self.runtime.cache.core.metrics
+    for answer, shadow in zip(champion, shadows, strict=True):
+        if isinstance(answer, dict):
+            tally.shadow_pair(counters, kind, answer, shadow)
+    return {"pairs": len(shadows)}
 
 
 @app.task(base=ChargewatchTask, bind=True, name=vocabulary.WATCH_RELEASES)

@@ -1,10 +1,13 @@
-"""Work kept off the request path, in one daemon thread per process: shadow predictions
-(computed in batches after the champion answered, the pairs counted) and each release's first
-prediction and first warning per charger (what `compare` scores against outcomes).
+"""Work kept off the request path, in one daemon thread per process: shadow work (the
+telemetry and the champion's answers, sent in batches as `tasks.shadow_compare` to the bulk
+queue, where another process computes the shadow release and counts the pairs) and each
+release's first prediction and first warning per charger (what `compare` scores against
+outcomes).
 
-The queue is bounded: when the thread falls behind, new work is dropped and counted
-(`shadow:dropped`), never waited for. The thread starts on first use, so each prefork child
-runs its own.
+Not computed here: a shadow computed in the process that answers would hold its interpreter
+while the next request waits (measured: a miss cost 2x). The queue is bounded: when the thread
+falls behind, new work is dropped and counted (`shadow:{type}:dropped`), never waited for. The
+thread starts on first use, so each prefork child runs its own.
 """
 
 from __future__ import annotations
@@ -26,14 +29,17 @@ from cachepolicy.keys import (
     scoped_id,
 )
 from cachepolicy.metrics import Metrics
-from models import ChargerMetrics, Predictor
-from models.schema import utcnow
+from models import ChargerMetrics
 
 from . import tally
 
 logger = logging.getLogger("chargewatch.releases")
 MAX_PENDING = 2_000
+BATCH = 500  # chargers per shadow_compare task
+BATCH_WAIT = 0.1  # seconds a batch may wait to fill
 Prediction = dict[str, Any]
+# (type, shadow version, telemetry documents, the champion's answers, tenant) -> sent
+Publish = Callable[[str, str, list[Prediction], list[Prediction], str | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +66,11 @@ class ReleaseRecorder:
         self,
         executor: SyncExecutor,
         metrics: Metrics,
-        predictor_for: Callable[[str, str], Predictor],
+        publish: Publish,
     ) -> None:
         self._executor = executor
         self._metrics = metrics
-        self._predictor_for = predictor_for
+        self._publish = publish
         self._queue: queue.Queue[ShadowWork | Notes] = queue.Queue(MAX_PENDING)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -109,24 +115,32 @@ class ReleaseRecorder:
 
     def _run(self) -> None:
         while True:
-            work = self._queue.get()
+            work = [self._queue.get()]
+            deadline = time.monotonic() + BATCH_WAIT
+            while sum(len(w.metrics) for w in work if isinstance(w, ShadowWork)) < BATCH:
+                try:
+                    work.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
             try:
-                if isinstance(work, ShadowWork):
-                    self._compare(work)
-                else:
-                    self._remember(work)
-            except Exception:  # the recorder must outlive any one bad item
-                logger.exception("release recorder: %s", type(work).__name__)
+                self._send_shadows([w for w in work if isinstance(w, ShadowWork)])
+                for notes in work:
+                    if isinstance(notes, Notes):
+                        self._remember(notes)
+            except Exception:  # the recorder must outlive any one bad batch
+                logger.exception("release recorder")
             finally:
-                self._queue.task_done()
+                for _ in work:
+                    self._queue.task_done()
 
-    def _compare(self, work: ShadowWork) -> None:
-        predictor = self._predictor_for(work.kind, work.version)
-        if predictor.versions.get(work.kind) != work.version:
-            return  # refused on this host: nothing to compare
-        shadows = predictor.predict(work.kind, list(work.metrics), utcnow())
-        for champion, shadow in zip(work.champion, shadows, strict=True):
-            tally.shadow_pair(self._metrics, work.kind, champion, shadow)
+    def _send_shadows(self, work: list[ShadowWork]) -> None:
+        groups: dict[tuple[str, str, str | None], list[ShadowWork]] = {}
+        for w in work:
+            groups.setdefault((w.kind, w.version, w.tenant_id), []).append(w)
+        for (kind, version, tenant), items in groups.items():
+            docs = [m.model_dump(mode="json") for w in items for m in w.metrics]
+            answers = [dict(p) for w in items for p in w.champion]
+            self._publish(kind, version, docs, answers, tenant)
 
     def _remember(self, notes: Notes) -> None:
         commands = []

@@ -45,6 +45,7 @@ class ReleaseBook:
         self._until = 0.0
         self._lock = threading.Lock()
         self._segments: dict[str, str] = {}
+        self._last: tuple[object, str, str, Route] = (None, "", "", Route(None, CHAMPION))
         self.on_change: list[Callable[[dict[str, AliasState]], None]] = []
 
     # -- the states ------------------------------------------------------------------------
@@ -81,8 +82,18 @@ class ReleaseBook:
 
     # -- routing ---------------------------------------------------------------------------
     def route(self, kind: str, scoped: str) -> Route:
-        """The release answering for this charger and its arm."""
-        state = self.states().get(kind)
+        """The release answering for this charger and its arm (the last one remembered: a
+        request asks for its key and its arm in turn)."""
+        states = self.states()
+        last = self._last
+        if last[0] is states and last[1] == kind and last[2] == scoped:
+            return last[3]
+        found = self._route(states, kind, scoped)
+        self._last = (states, kind, scoped, found)
+        return found
+
+    def _route(self, states: dict[str, AliasState], kind: str, scoped: str) -> Route:
+        state = states.get(kind)
         if state is None:
             return Route(None, CHAMPION)
         exp = state.experiment

@@ -11,7 +11,6 @@ Fields: `release:{type}:{version}:{arm}:{counter}`, `experiment:{id}:{arm}:{coun
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -76,19 +75,38 @@ def served(
     from_cache: bool,
     experiment: str | None = None,
 ) -> None:
-    """Count one served prediction of the release that made it (its `model_version`)."""
-    counts: Counter[str] = Counter(requests=1, hits=int(from_cache))
-    counts["alarms"] += alarming(kind, prediction)
-    counts[f"score:{min(int(score_of(kind, prediction) * SCORE_BINS), SCORE_BINS - 1)}"] += 1
+    """Count one served prediction of the release that made it (its `model_version`). On every
+    hit's path: the field names' heads are built once per release and arm."""
+    heads = _heads(kind, prediction.get("model_version"), arm, experiment)
+    score = min(int(score_of(kind, prediction) * SCORE_BINS), SCORE_BINS - 1)
+    names = ["requests", f"score:{score}"]
+    if from_cache:
+        names.append("hits")
+    if alarming(kind, prediction):
+        names.append("alarms")
     if seconds is not None:
-        counts[f"latency:{_latency_bucket(seconds)}"] += 1
-        counts["latency:count"] += 1
-        counts["latency:sum_us"] += round(seconds * 1e6)
-    version = prediction.get("model_version")
-    prefixes = [f"{RELEASE}:{kind}:{version}:{arm}"]
-    if experiment is not None:
-        prefixes.append(f"{EXPERIMENT}:{experiment}:{arm}")
-    metrics.add({f"{p}:{c}": n for p in prefixes for c, n in counts.items()})
+        names.append(f"latency:{_latency_bucket(seconds)}")
+    fields = {head + name: 1 for head in heads for name in names}
+    if seconds is not None:
+        micros = round(seconds * 1e6)
+        for head in heads:
+            fields[head + "latency:sum_us"] = micros
+    metrics.add(fields)
+
+
+_HEADS: dict[tuple[str, object, str, str | None], tuple[str, ...]] = {}
+
+
+def _heads(kind: str, version: object, arm: str, experiment: str | None) -> tuple[str, ...]:
+    found = _HEADS.get((kind, version, arm, experiment))
+    if found is None:
+        if len(_HEADS) > 10_000:  # releases and experiments come and go: stay bounded
+            _HEADS.clear()
+        found = (f"{RELEASE}:{kind}:{version}:{arm}:",)
+        if experiment is not None:
+            found += (f"{EXPERIMENT}:{experiment}:{arm}:",)
+        _HEADS[(kind, version, arm, experiment)] = found
+    return found
 
 
 def failed(

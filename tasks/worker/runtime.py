@@ -16,32 +16,36 @@ from models import Predictor
 from models.datasets.writer import HistoryWriter
 from models.mlflow_registry import fetcher
 from models.registry import Registry
+from vocabulary import SHADOW_COMPARE
 
 from ..hit_rule import hit_checks
 from ..releases.recorder import ReleaseRecorder
 from ..releases.routing import ReleaseBook
 from ..releases.serving import ReleaseServing
 from ..releases.store import ReleaseStore
+from ..sending import send
 from ..settings import AppSettings
 from ..state.claims import JobClaims
 from ..state.dead_letters import DeadLetters
 from ..state.deliveries import DeliveryCounter
 from ..state.progress import FleetProgress
+from ..wire import Document
 
 
 class Runtime:
     """One per process: `runtime.cache`, `runtime.releases` (who answers for a charger),
     `runtime.predictor_for(kind, version)`, claims, deliveries, progress."""
 
-    def __init__(self, settings: AppSettings) -> None:
+    def __init__(self, settings: AppSettings, app: Celery | None = None) -> None:
         self.settings = settings
+        self.app = app  # where work this process hands on is sent (shadow comparisons)
 
     @classmethod
     def of(cls, app: Celery) -> Runtime:
         """The process's Runtime for this app, created on first use."""
         runtime: Runtime | None = getattr(app, "_chargewatch_runtime", None)
         if runtime is None:
-            runtime = cls(app.conf.chargewatch_settings)
+            runtime = cls(app.conf.chargewatch_settings, app)
             app._chargewatch_runtime = runtime  # type: ignore[attr-defined]
         return runtime
 
@@ -66,8 +70,19 @@ class Runtime:
 
     @cached_property
     def recorder(self) -> ReleaseRecorder:
-        """Shadow predictions and first warnings, off the request path."""
-        return ReleaseRecorder(self.cache.executor, self.cache.core.metrics, self.predictor_for)
+        """Shadow work (sent on to the bulk queue) and first warnings, off the request path."""
+
+        def publish(
+            kind: str,
+            version: str,
+            docs: list[Document],
+            answers: list[Document],
+            tenant: str | None,
+        ) -> None:
+            if self.app is not None:
+                send(self.app, SHADOW_COMPARE, kind, version, docs, answers, tenant_id=tenant)
+
+        return ReleaseRecorder(self.cache.executor, self.cache.core.metrics, publish)
 
     @property
     def predictor(self) -> Predictor:
