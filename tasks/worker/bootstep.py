@@ -20,12 +20,14 @@ from cachepolicy import SyncCacheService
 from models.mlflow_registry import fetcher
 from models.registry import Registry
 
+from ..releases.aliases import AliasState
 from ..releases.serving import HostCheck
 from ..releases.store import ReleaseStore
 from ..state.heartbeats import Heartbeat, Heartbeats
 
 SHOWN = ("status", "hits", "misses", "errors", "stale", "refreshed", "hit_rate", "version")
 PREFIX = "chargewatch_cache_fleet_"
+RELEASE_PREFIX = "chargewatch_release_"
 
 
 class WorkerStep(bootsteps.StartStopStep):
@@ -87,4 +89,15 @@ class WorkerStep(bootsteps.StartStopStep):
         if self.cache is None:
             return {}
         health = self.cache.health_check()
-        return {f"{PREFIX}{key}": health[key] for key in SHOWN if key in health}
+        shown = {f"{PREFIX}{key}": health[key] for key in SHOWN if key in health}
+        return {**shown, **release_rows(ReleaseStore(self.cache.executor).states())}
+
+
+def release_rows(states: dict[str, AliasState] | None) -> dict[str, str]:
+    """One row per type for Flower's "Other" tab: the champion and the experiment's arm."""
+    rows = {}
+    for kind, state in sorted((states or {}).items()):
+        exp = state.experiment
+        arm = f"; {exp.mode} {exp.version} for {exp.share:g}%" if exp else ""
+        rows[f"{RELEASE_PREFIX}{kind}"] = f"champion {state.champion}{arm}"
+    return rows

@@ -7,14 +7,19 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
+from cachepolicy import SyncCacheService
 from cachepolicy.embedded import free_port
+from models.registry import Registry
 from models.simulator import fleet_telemetry
 from tasks.local.launcher import ManagedProcess, settings_env
+from tasks.releases.aliases import AliasState, Experiment, Move
+from tasks.releases.store import ReleaseStore
 from tasks.worker.bootstep import PREFIX
 from tests.stack import Stack, wait_until
 
@@ -87,6 +92,27 @@ def test_flower_api_shows_fleet_wide_cache_counters(flower: str) -> None:
     counters = worker_stats(flower)
     assert counters["hits"] >= 1 and counters["misses"] >= 1
     assert counters["hit_rate"].endswith("%")
+
+
+def test_flower_shows_each_types_champion_and_experiment(flower: str, stack: Stack) -> None:
+    first = str(Registry(stack.settings.model_dir).first("anomaly"))
+    shadow = Experiment("shadow", "anomaly-x", 5.0, "e1", 0.0)
+    state = replace(AliasState.initial("anomaly", first), experiment=shadow)
+    cache = SyncCacheService(stack.settings)
+    try:
+        ReleaseStore(cache.executor).write(0, state, Move("anomaly", "shadow", first, "x", "t"))
+        deadline, row = time.monotonic() + 30, None
+        while row is None and time.monotonic() < deadline:
+            workers = httpx.get(
+                f"{flower}/api/workers", params={"refresh": "1"}, auth=AUTH, timeout=10
+            ).json()
+            row = next(
+                (i["stats"].get("chargewatch_release_anomaly") for i in workers.values()), None
+            )
+        assert row == f"champion {first}; shadow anomaly-x for 5%"
+    finally:
+        stack.raw_cache().delete("cw:{releases}:state:anomaly", "cw:{releases}:history")
+        cache.close()
 
 
 def test_flower_config_page_shows_no_secret(flower: str, stack: Stack) -> None:
