@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import vocabulary
 from bench.common import Figure, p50, percentile, sample
 from cachepolicy import SyncCacheService
 from models.registry import Registry
@@ -25,7 +26,7 @@ from tasks.local.localstack import LocalStack
 from tasks.releases.admin import ReleaseAdmin
 from tasks.sending import send
 
-TASK = "tasks.predict_failure"
+TASK = vocabulary.PREDICTION_TYPES["failure"].task
 ROUNDS = 10
 
 
@@ -52,45 +53,52 @@ def _reset(stack: LocalStack) -> None:
 
 
 def _alternating(
-    switch: Callable[[bool], None], call: Callable[[], object], n: int
+    stack: LocalStack,
+    mode: str,
+    share: float,
+    call: Callable[[], object],
+    n: int,
+    settle: Callable[[], None] = lambda: None,
 ) -> dict[str, list[float]]:
-    """Samples of `call` in rounds alternating between off and on (machine noise alike)."""
+    """Samples of `call` in rounds alternating between no experiment ("off") and an
+    experiment of `mode` on failure's second release ("on"), so machine noise hits both alike;
+    `settle` runs once the workers follow each switch."""
+    _, other = second_release(stack)
+    admin, cache = _admin(stack)
     samples: dict[str, list[float]] = {"off": [], "on": []}
-    for _ in range(ROUNDS):
-        for on in (False, True):
-            switch(on)
-            samples["on" if on else "off"].extend(sample(call, n // ROUNDS, warmup=20))
+    try:
+        for _ in range(ROUNDS):
+            for on in (False, True):
+                if on:
+                    admin.apply(mode, version=other, share=share, by="bench")
+                elif admin.state("failure").experiment is not None:
+                    admin.apply("stop", kind="failure", by="bench")
+                time.sleep(2 * stack.settings.release_refresh_seconds)  # the workers follow
+                settle()
+                samples["on" if on else "off"].extend(sample(call, n // ROUNDS, warmup=20))
+    finally:
+        cache.close()
+        _reset(stack)
     return samples
 
 
 def canary_hit(stack: LocalStack, n: int) -> Figure:
     """Figure 27: PredictionClient hits of chargers in both arms, with a canary at 50 % vs none."""
-    _, other = second_release(stack)
-    admin, cache = _admin(stack)
     hot = fleet_telemetry(40, seed=27)
-    try:
-        with PredictionClient(stack.settings, app=stack.app) as client:
+    with PredictionClient(stack.settings, app=stack.app) as client:
 
-            def switch(on: bool) -> None:
-                if on:
-                    admin.apply("canary", version=other, share=50, by="bench")
-                elif admin.state("failure").experiment is not None:
-                    admin.apply("stop", kind="failure", by="bench")
-                time.sleep(2 * stack.settings.release_refresh_seconds)  # the workers follow
-                client.releases.reload()
-                for t in hot:  # warm both arms' entries in this state
-                    stack.call(TASK, t["charger_id"], t)
+        def settle() -> None:
+            client.releases.reload()
+            for t in hot:  # warm both arms' entries in this state
+                stack.call(TASK, t["charger_id"], t)
 
-            turn = iter(range(10**9))
+        turn = iter(range(10**9))
 
-            def hit() -> None:
-                t = hot[next(turn) % len(hot)]
-                assert client.predict("failure", t["charger_id"])["served_from_cache"]
+        def hit() -> None:
+            t = hot[next(turn) % len(hot)]
+            assert client.predict("failure", t["charger_id"])["served_from_cache"]
 
-            samples = _alternating(switch, hit, n)
-    finally:
-        cache.close()
-        _reset(stack)
+        samples = _alternating(stack, "canary", 50, hit, n, settle)
     ours, base = p50(samples["on"]), p50(samples["off"])
     return Figure(
         27,
@@ -110,26 +118,13 @@ def canary_hit(stack: LocalStack, n: int) -> Figure:
 
 def shadow_miss(stack: LocalStack, n: int) -> Figure:
     """Figure 28: a computed prediction's task round trip with a shadow at 100 % vs without."""
-    _, other = second_release(stack)
-    admin, cache = _admin(stack)
     fresh = iter(fleet_telemetry(2 * n + 400, seed=28))  # a charger never seen: a miss
-    try:
 
-        def switch(on: bool) -> None:
-            if on:
-                admin.apply("shadow", version=other, share=100, by="bench")
-            elif admin.state("failure").experiment is not None:
-                admin.apply("stop", kind="failure", by="bench")
-            time.sleep(2 * stack.settings.release_refresh_seconds)
+    def miss() -> None:
+        t = next(fresh)
+        assert not stack.call(TASK, t["charger_id"], t)["served_from_cache"]
 
-        def miss() -> None:
-            t = next(fresh)
-            assert not stack.call(TASK, t["charger_id"], t)["served_from_cache"]
-
-        samples = _alternating(switch, miss, n)
-    finally:
-        cache.close()
-        _reset(stack)
+    samples = _alternating(stack, "shadow", 100, miss, n)
     ours, base = p50(samples["on"]), p50(samples["off"])
     return Figure(
         28,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,16 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     folder = tmp_path_factory.mktemp("artifacts")
     cards = train_all(folder)
     return folder, cards
+
+
+@pytest.fixture(scope="session")
+def two_releases(trained: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A MODEL_DIR with two releases of each type: the session's and another seed's (smaller,
+    about 3 s). Tests that change it work on a copy."""
+    folder = tmp_path_factory.mktemp("two-releases") / "models"
+    shutil.copytree(trained[0], folder)
+    train_all(folder, seed=7, chargers=300, days=120)
+    return folder
 
 
 @pytest.fixture(scope="session")

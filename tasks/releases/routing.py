@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from cachepolicy.keys import variant_segment
 from vocabulary import TYPE_NAMES
@@ -44,15 +45,33 @@ class ReleaseBook:
         self._states: dict[str, AliasState] = {}
         self._until = 0.0
         self._lock = threading.Lock()
+        self._pinned = threading.local()
         self._segments: dict[str, str] = {}
         self._last: tuple[object, str, str, Route] = (None, "", "", Route(None, CHAMPION))
         self.on_change: list[Callable[[dict[str, AliasState]], None]] = []
 
     # -- the states ------------------------------------------------------------------------
     def states(self) -> dict[str, AliasState]:
+        pinned: dict[str, AliasState] | None = getattr(self._pinned, "states", None)
+        if pinned is not None:
+            return pinned
         if time.monotonic() >= self._until:
             self.reload()
         return self._states
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """The states as they are now, for everything this thread does inside (a worker's
+        task): the key it reads, the hit rule and the release computing agree even when a
+        move lands meanwhile. Nested pins keep the outer one."""
+        if getattr(self._pinned, "states", None) is not None:
+            yield
+            return
+        self._pinned.states = self.states()
+        try:
+            yield
+        finally:
+            self._pinned.states = None
 
     def reload(self) -> dict[str, AliasState]:
         """Read the states now (a move just made, a test); kept as they were on a fault."""

@@ -43,7 +43,10 @@ class ChargewatchTask(Task[Any, Any]):  # arguments and results: JSON of each ta
             self._refuse_poison()
             started = time.perf_counter()
             try:
-                return super().__call__(*args, **kwargs)
+                # One alias state for the whole task: the key an entry is read under, the hit
+                # rule judging it and the release computing it never straddle a move.
+                with self.runtime.releases.pinned():
+                    return super().__call__(*args, **kwargs)
             finally:
                 elapsed = (time.perf_counter() - started) * 1000
                 logger.debug("task %s[%s] took %.1f ms", self.name, self.request.id, elapsed)

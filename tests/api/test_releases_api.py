@@ -4,7 +4,6 @@ Prometheus series of releases and arms."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,17 +15,14 @@ from pydantic import SecretStr
 from api.app import create_api
 from models.registry import Registry
 from models.simulator import fleet_telemetry
-from models.train import train_all
 from tests.stack import TEST_OVERRIDES, Stack
 
 KEY = {"X-API-Key": "k3y"}
 
 
 @pytest.fixture(scope="module")
-def two(trained: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("api-releases") / "models"
-    shutil.copytree(trained[0], folder)
-    train_all(folder, seed=9, chargers=300, days=120)
+def two(two_releases: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    folder = two_releases
     overrides = {**TEST_OVERRIDES, "release_refresh_seconds": 0.2}
     stack = Stack.start(folder, tmp_path_factory.mktemp("logs"), **overrides)
     stack.start_worker("w1")

@@ -13,16 +13,12 @@ import pytest
 from models import Predictor, UntrustedArtifact
 from models.artifacts import MODEL_NAMES, artifact_path, card_path
 from models.registry import Registry, UnknownRelease
-from models.train import train_all
 
 
-@pytest.fixture(scope="module")
-def two(trained: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def two(two_releases: Path) -> Path:
     """The session's model set and a second training (another seed) in one MODEL_DIR."""
-    folder = tmp_path_factory.mktemp("registry") / "models"
-    shutil.copytree(trained[0], folder)
-    train_all(folder, seed=7, chargers=300, days=120)
-    return folder
+    return two_releases
 
 
 def test_a_second_training_registers_beside_the_first_and_deploys_nothing(
