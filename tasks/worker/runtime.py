@@ -54,19 +54,12 @@ class Runtime:
         fetch = fetcher(self.settings.mlflow_tracking_uri)
         return ReleaseServing(Registry(self.settings.model_dir), fetch)
 
-    @cached_property
+    @property
     def releases(self) -> ReleaseBook:
         """The alias states as this process routes by them; a change loads the releases
-        named (hot, no restart)."""
-        book = ReleaseBook(
-            ReleaseStore(self.cache.executor),
-            self.settings.cache_version,
-            first=self.serving.registry.first,
-            admit=self.serving.available,
-            refresh=self.settings.release_refresh_seconds,
-        )
-        book.on_change.append(self.serving.follow)
-        return book
+        named (hot, no restart). Built with the cache, whose keys route by this one book."""
+        self.cache  # noqa: B018 (builds the book with the cache)
+        return self._book
 
     @cached_property
     def recorder(self) -> ReleaseRecorder:
@@ -102,9 +95,17 @@ class Runtime:
     @cached_property
     def cache(self) -> SyncCacheService:
         # A hit must have been made by a release answering now (tasks.hit_rule).
-        checks = hit_checks(lambda kind: self.releases.served(kind))
-        service = self.__dict__["cache"] = SyncCacheService(self.settings, validators=checks)
-        service.core.route_by(self.releases)  # each release's entries under its own keys
+        checks = hit_checks(lambda kind: self._book.served(kind))
+        service = SyncCacheService(self.settings, validators=checks)
+        self._book = ReleaseBook(
+            ReleaseStore(service.executor),
+            self.settings.cache_version,
+            first=self.serving.registry.first,
+            admit=self.serving.available,
+            refresh=self.settings.release_refresh_seconds,
+        )
+        self._book.on_change.append(self.serving.follow)
+        service.core.route_by(self._book)  # each release's entries under its own keys
         return service
 
     @cached_property
