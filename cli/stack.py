@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from honcho.compat import ProcessManager
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
@@ -42,9 +43,25 @@ def procfile() -> dict[str, str]:
     return dict(parse_procfile(PROCFILE.read_text()).processes)
 
 
+class LeadersFirst(ProcessManager):
+    """honcho's signals, but SIGTERM goes to each process alone, not to its group.
+
+    Celery asks for TERM on the worker's main process only: the main process then waits for
+    its pool's running tasks and stops the pool itself. TERM on the whole group reached the pool
+    children too, which died mid-task (`WorkerLostError`, logged as an error at every Ctrl-C
+    that caught a task running). SIGKILL, sent when a process outlives honcho's wait, still goes
+    to the group, so nothing is left behind.
+    """
+
+    def terminate(self, pid: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+
+
 def build_manager(settings: AppSettings, only: set[str] | None = None) -> Manager:
     """A honcho Manager holding the Procfile's processes but Redis (or the `only` ones)."""
     manager = Manager()
+    manager._procmgr = LeadersFirst()  # honcho has no parameter for it; 2.x keeps this name
     env = stack_env(settings)
     for name, entry in procfile().items():
         if (only is None and name != REDIS) or (only is not None and name in only):
@@ -114,7 +131,8 @@ def run_stack(settings: AppSettings, after_start: Callable[[threading.Event], No
     """Run until Ctrl-C (or until a process dies); `after_start` runs in a thread meanwhile and
     is told through its event when the stack is stopping. 0 when stopped on request.
 
-    honcho stops every process group with SIGTERM, then SIGKILL; Redis is stopped after them.
+    honcho stops every process with SIGTERM (its leader: `LeadersFirst`), then its group with
+    SIGKILL; Redis is stopped after them.
     """
     with owning_the_terminal():
         redis = start_redis(settings)
