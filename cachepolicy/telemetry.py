@@ -84,14 +84,18 @@ class TelemetryStore:
 
     def get_scoped(self, scoped: Sequence[str]) -> list[Value | None]:
         """The same for already scoped ids (refresh-ahead mixes tenants)."""
-        return [doc for doc, _ in self.get_versions(scoped)]
+        return [decode_or_none(raw) for raw in self._raw(scoped)]
 
     def get_versions(self, scoped: Sequence[str]) -> list[tuple[Value | None, str]]:
         """(document, digest of its stored bytes) per scoped id, for `set_if_unchanged`."""
+        return [(decode_or_none(raw), digest_of(raw)) for raw in self._raw(scoped)]
+
+    def _raw(self, scoped: Sequence[str]) -> list[bytes | None]:
+        """The stored bytes per scoped id, one HMGET per bucket (None: unknown, or a fault)."""
         buckets: dict[str, list[int]] = {}
         for index, sid in enumerate(scoped):
             buckets.setdefault(telemetry_key(sid), []).append(index)
-        out: list[tuple[Value | None, str]] = [(None, "")] * len(scoped)
+        out: list[bytes | None] = [None] * len(scoped)
         if not buckets:
             return out
         commands = tuple(
@@ -104,7 +108,7 @@ class TelemetryStore:
         for indexes, reply in zip(buckets.values(), replies, strict=True):
             if not isinstance(reply, Exception):
                 for index, raw in zip(indexes, reply, strict=True):
-                    out[index] = (decode_or_none(raw), digest_of(raw))
+                    out[index] = raw
         return out
 
     def set_if_unchanged(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
+from models.fingerprint import FINGERPRINT_VERSION
 
 from .frames import Call
 from .mapping import Observation, observe
@@ -157,7 +158,7 @@ def apply(state: ChargerState, call: Call, now: dt.datetime) -> Applied:
     doc = stored if state.ready() else None
     metrics = _metrics_of(doc)
     state.printed = None if metrics is None else fingerprint(metrics)
-    stored["metadata"]["ocpp"]["printed"] = state.printed
+    stored["metadata"]["ocpp"].update(printed=state.printed, printed_by=FINGERPRINT_VERSION)
     return Applied(
         state,
         news=state.printed != before and metrics is not None,
@@ -249,3 +250,25 @@ def _kept(state: ChargerState) -> dict[str, Any]:
 
 def _iso(seconds: float) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
+
+
+def kept_print(doc: Document) -> str | None:
+    """The fingerprint ingestion kept with a state document, that of the document's own
+    telemetry, made by `apply` with it (None: none kept, or made by another fingerprint
+    version, which would never match an entry made now)."""
+    kept = (doc.get("metadata") or {}).get("ocpp")
+    if not isinstance(kept, dict) or kept.get("printed_by") != FINGERPRINT_VERSION:
+        return None
+    printed = kept.get("printed")
+    return printed if isinstance(printed, str) else None
+
+
+def as_sent(doc: Document) -> Document:
+    """An application's telemetry as it may be stored: a fingerprint under metadata.ocpp is
+    dropped (only ingestion keeps one, for the state it made), so a state copied and edited
+    is judged by what it says, not by the fingerprint it carried."""
+    kept = (doc.get("metadata") or {}).get("ocpp")
+    if not isinstance(kept, dict) or not {"printed", "printed_by"} & kept.keys():
+        return doc
+    kept = {k: v for k, v in kept.items() if k not in ("printed", "printed_by")}
+    return {**doc, "metadata": {**doc["metadata"], "ocpp": kept}}

@@ -3,6 +3,7 @@ configuration of tasks.config, the worker bootstep, and per-process models and c
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -31,6 +32,10 @@ def _load_models(**_: Any) -> None:
         runtime.load_models()
     except Exception:  # a missing model must not kill the child; tasks report it clearly
         app.log.get_default_logger().exception("models could not be loaded")
+    # What the child has now (libraries, models, connections) lives as long as it does; out of
+    # the collector's sight, a full collection no longer walks all of it while a batch task
+    # allocates (1.4x the frames/s of ingest_ocpp_batch, bench figure 23).
+    gc.freeze()
 
 
 @signals.celeryd_init.connect

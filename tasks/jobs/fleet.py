@@ -11,6 +11,7 @@ from typing import Any
 
 import vocabulary
 from cachepolicy.keys import validate_tenant_id, validate_type
+from ingest.state import as_sent, kept_print
 from models import ChargerMetrics, fingerprint
 from models.schema import parse_many
 from vocabulary import ID_REGEX
@@ -56,27 +57,36 @@ def run_chunk(
     """Predictions for many chargers: cache first (entries from the same material telemetry
     only), the model for the rest, one pipelined write of predictions and telemetry. An item
     that is a charger id alone predicts from the charger's stored state (OCPP frames or
-    earlier telemetry), which is then left as it is."""
-    items, index_of, from_state, id_errors = with_stored_telemetry(runtime, telemetry, tenant_id)
-    valid, errors = validate_fleet(items)
-    for error in errors:
-        error["index"] = index_of[error["index"]]
-    errors = sorted(id_errors + errors, key=lambda e: int(e["index"]))
-    ids = list(valid)
-    prints = {cid: fingerprint(valid[cid][0]) for cid in ids}
+    earlier telemetry), which is then left as it is; where ingestion kept the state's
+    fingerprint with it, that judges the hit, and only a miss is validated."""
+    items, index_of, printed, id_errors = with_stored_telemetry(runtime, telemetry, tenant_id)
+    quick = {i: p for i, item in enumerate(items) if (p := printed.get(_charger_id_of(item) or ""))}
+    valid, errors = _validated(items, [i for i in range(len(items)) if i not in quick], index_of)
+    prints = {cid: fingerprint(m) for cid, (m, _) in valid.items()}
+    for i, print_ in quick.items():  # telemetry given for the same charger is newer: it wins
+        prints.setdefault(items[i]["charger_id"], print_)
+    ids = list(prints)
     cached = runtime.cache.fleet.get_many(
         kind, ids, tenant_id=tenant_id, fingerprints=list(prints.values())
     )
     missing = [cid for cid, hit in zip(ids, cached, strict=True) if hit is None]
+    unparsed = set(missing) - set(valid)
+    at = [i for i in quick if items[i]["charger_id"] in unparsed]
+    for i in at:
+        items[i] = telemetry_of(items[i])
+    late, problems = _validated(items, at, index_of)
+    valid.update(late)
+    prints.update({cid: fingerprint(m) for cid, (m, _) in late.items()})  # the true ones
     computed, stored = compute_and_store(
         runtime,
         kind,
-        [valid[cid][0] for cid in missing],
-        [prints[cid] for cid in missing],
+        [valid[cid][0] for cid in missing if cid in valid],
+        [prints[cid] for cid in missing if cid in valid],
         tenant_id,
         # The latest telemetry of a hit has the material state already stored: kept as is.
-        telemetry={cid: valid[cid][1] for cid in missing if cid not in from_state},
+        telemetry={cid: as_sent(valid[cid][1]) for cid in missing if cid not in printed},
     )
+    errors = sorted(id_errors + errors + problems, key=lambda e: int(e["index"]))
     if job_id:
         runtime.progress.add(job_id, done=len(telemetry), errors=len(errors))
     return {
@@ -90,31 +100,49 @@ def run_chunk(
     }
 
 
+def telemetry_of(doc: Document) -> Document:
+    """A stored document's telemetry: the frames' bookkeeping under metadata left out."""
+    return {k: v for k, v in doc.items() if k != "metadata"}
+
+
+def _validated(
+    items: list[Any], at: list[int], index_of: list[int]
+) -> tuple[dict[str, tuple[ChargerMetrics, Any]], list[Document]]:
+    """validate_fleet of the items at these positions, errors naming the original indices."""
+    valid, errors = validate_fleet([items[i] for i in at])
+    for error in errors:
+        error["index"] = index_of[at[error["index"]]]
+    return valid, errors
+
+
 def with_stored_telemetry(
     runtime: Runtime, items: list[Any], tenant_id: str | None
-) -> tuple[list[Any], list[int], set[str], list[Document]]:
-    """The items with each charger id alone replaced by its stored telemetry (one read for
-    all; the frames' bookkeeping under metadata left out), the original index of each item
-    kept, the ids so resolved, and an error for each id that is invalid or has none stored."""
+) -> tuple[list[Any], list[int], dict[str, str | None], list[Document]]:
+    """The items with each charger id alone replaced by its stored document (one read for
+    all; `telemetry_of` it unless ingestion kept its fingerprint), the original index of each
+    item kept, the ids so resolved with that fingerprint (None where none is kept), and an
+    error for each id that is invalid or has none stored."""
     at = [i for i, item in enumerate(items) if isinstance(item, str)]
     if not at:
-        return items, list(range(len(items))), set(), []
+        return items, list(range(len(items))), {}, []
     errors: list[Document] = []
     wanted = [i for i in at if ID_REGEX.fullmatch(items[i])]
     for i in sorted(set(at) - set(wanted)):
         errors.append(_item_error(i, items[i][:64], "InvalidArguments", "not a charger id"))
     docs = runtime.cache.telemetry.get_many([items[i] for i in wanted], tenant_id=tenant_id)
     resolved: dict[int, Any] = {}
+    printed: dict[str, str | None] = {}
     for i, doc in zip(wanted, docs, strict=True):
         if doc is None:
             message = f"no telemetry stored for charger {items[i]}: send it or its OCPP frames"
             errors.append(_item_error(i, items[i], "NoTelemetry", message))
         else:
-            resolved[i] = {k: v for k, v in doc.items() if k != "metadata"}
+            printed[items[i]] = print_ = kept_print(doc)
+            resolved[i] = doc if print_ else telemetry_of(doc)  # the first judged unread
     strings = set(at)
     index_of = [i for i in range(len(items)) if i not in strings or i in resolved]
     kept = [resolved.get(i, items[i]) for i in index_of]
-    return kept, index_of, {items[i] for i in resolved}, errors
+    return kept, index_of, printed, errors
 
 
 def _item_error(index: int, charger_id: str | None, error: str, message: str) -> Document:

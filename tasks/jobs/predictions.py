@@ -11,6 +11,7 @@ import time
 
 from cachepolicy import Tagged
 from cachepolicy.keys import scoped_id
+from ingest.state import as_sent
 from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
 from vocabulary import PREDICTION_TYPES
 
@@ -59,7 +60,7 @@ def predict(
             # Kept when a prediction is computed from it, as on the fleet path: a hit's
             # telemetry has the material state already stored, and costs no second round trip.
             runtime.cache.telemetry.set(
-                charger_id, given.model_dump(mode="json"), tenant_id=tenant_id
+                charger_id, as_sent(given.model_dump(mode="json")), tenant_id=tenant_id
             )
         print_ = given_print or fingerprint(telemetry)
         return Tagged(fresh(runtime, kind, [telemetry], [print_], tenant_id)[0], print_)

@@ -48,6 +48,7 @@ class ReleaseBook:
         self._pinned = threading.local()
         self._segments: dict[str, str] = {}
         self._last: tuple[object, str, str, Route] = (None, "", "", Route(None, CHAMPION))
+        self._served: tuple[object, dict[str, frozenset[str]]] = (None, {})
         self.on_change: list[Callable[[dict[str, AliasState]], None]] = []
 
     # -- the states ------------------------------------------------------------------------
@@ -141,13 +142,24 @@ class ReleaseBook:
     def admitted(self, kind: str, version: str) -> bool:
         return self._admit is None or self._admit(kind, version)
 
-    def served(self, kind: str) -> set[str]:
-        """The releases whose entries are hits now: the champion and a canary."""
-        state = self.states().get(kind)
-        if state is None:
-            return set()
-        exp = state.experiment
-        return {state.champion} | ({exp.version} if exp and exp.mode == CANARY else set())
+    def served(self, kind: str) -> frozenset[str]:
+        """The releases whose entries are hits now: the champion and a canary (asked at every
+        hit, so remembered for the states it was worked out from)."""
+        states = self.states()
+        memo = self._served
+        if memo[0] is not states:
+            memo = self._served = (states, {})
+        found = memo[1].get(kind)
+        if found is None:
+            state = states.get(kind)
+            exp = None if state is None else state.experiment
+            found = frozenset(
+                ()
+                if state is None
+                else {state.champion} | ({exp.version} if exp and exp.mode == CANARY else set())
+            )
+            memo[1][kind] = found
+        return found
 
     # -- Variants: the key segment of each release ----------------------------------------
     def segment(self, prediction_type: str, scoped: str) -> str | None:

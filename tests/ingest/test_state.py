@@ -10,7 +10,8 @@ from typing import Any
 from ocpp.v16 import call as v16
 
 from ingest import parse_call
-from ingest.state import ChargerState, apply
+from ingest.state import ChargerState, apply, as_sent, kept_print
+from models import fingerprint, parse_metrics
 from tests.ingest.test_frames import frame, meter_values, sample
 
 NOW = dt.datetime(2026, 12, 2, 12, tzinfo=dt.UTC)
@@ -107,3 +108,20 @@ def test_every_field_of_the_state_is_kept_and_read_back() -> None:
     assert set(_kept(state)) == set(KEPT)
     again = ChargerState.of("CP_K", {"metadata": {"ocpp": _kept(state)}})
     assert again == state and again.printed == "abc"
+
+
+def test_the_kept_fingerprint_is_the_documents_own_and_an_applications_copy_drops_it() -> None:
+    stored = step(ChargerState("CHG_1"), readings(1)).stored
+    telemetry = {k: v for k, v in stored.items() if k != "metadata"}
+    assert kept_print(stored) == fingerprint(parse_metrics(telemetry))
+    # A state an application copied and edited: judged by what it says, not what it carried.
+    edited = {**stored, "temperature": 90.0}
+    sent = as_sent(edited)
+    assert kept_print(sent) is None and sent["temperature"] == 90.0
+    assert {"printed", "printed_by"}.isdisjoint(sent["metadata"]["ocpp"])
+    assert sent["metadata"]["ocpp"]["measured"] == stored["metadata"]["ocpp"]["measured"]
+    assert kept_print(edited) is not None  # as_sent copied: the stored state is untouched
+    assert as_sent(telemetry) is telemetry  # nothing kept, nothing to drop
+    # Made by another fingerprint version: never trusted.
+    older = {**stored, "metadata": {"ocpp": {**stored["metadata"]["ocpp"], "printed_by": "0"}}}
+    assert kept_print(older) is None

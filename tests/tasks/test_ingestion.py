@@ -15,7 +15,7 @@ from ocpp.v16 import call as v16
 import vocabulary
 from cachepolicy import SyncCacheService
 from cachepolicy.keys import prediction_key
-from ingest.state import ChargerState, message_digest
+from ingest.state import ChargerState, kept_print, message_digest
 from tests.ingest.test_frames import frame, meter_values, sample
 from tests.stack import Stack, wait_until
 
@@ -127,6 +127,26 @@ def test_a_fleet_by_ids_alone_predicts_from_the_states_the_frames_built(
         for cp in ids:
             state = ChargerState.of(cp, cache.telemetry.get(cp))
             assert state.message_ids == [message_digest(f"f-{cp}")]
+
+
+def test_an_applications_edited_copy_of_a_state_is_judged_by_what_it_says(
+    stack: Stack, clean_cache: Callable
+) -> None:
+    """A refresh by ids judges a state's hits by the fingerprint ingestion kept with it; an
+    application that copies a state, edits it and sends it back does not send that along."""
+    cp = "CP_COPY"
+    assert ingest(stack, reading("c-1"), cp=cp)["news"] is True  # failure, anomaly at 30 degC
+    warm = stack.call(vocabulary.PREDICT_FLEET, "anomaly", [cp], timeout=60)
+    assert (warm["hits"], warm["computed"]) == (1, 0)  # judged by the kept fingerprint
+    with SyncCacheService(stack.settings) as cache:
+        copied = cache.telemetry.get(cp)
+        assert copied is not None and kept_print(copied) is not None
+        stack.call(FAILURE, cp, {**copied, "temperature": 95.0})  # the 30 degC print along
+        stored = cache.telemetry.get(cp)
+    assert stored is not None and stored["temperature"] == 95.0
+    assert kept_print(stored) is None
+    after = stack.call(vocabulary.PREDICT_FLEET, "anomaly", [cp], timeout=60)
+    assert (after["hits"], after["computed"]) == (0, 1)  # 95 degC is news to the anomaly entry
 
 
 def test_frames_are_counted_by_action_and_outcome_and_silent_chargers_go_stale(
