@@ -254,12 +254,13 @@ def _distributions(panel: Any, dists: list[Figure]) -> None:
     columns = 3
     axes = panel.subplots((len(dists) + columns - 1) // columns, columns, squeeze=False).ravel()
     for ax, f in zip(axes, dists, strict=False):
-        values = [v for series in f.extra["samples"].values() for v in series]
-        bins = np.logspace(np.log10(max(min(values), 1)), np.log10(max(values)), 60)
+        values = [v for series in f.extra["samples"].values() for v in series if v > 0]
+        low, high = min(values), max(values)  # some calls take well under a microsecond
+        bins = np.logspace(np.log10(low), np.log10(max(high, low * 1.01)), 60)
         for name, series in f.extra["samples"].items():
             ax.hist(series, bins=bins, alpha=0.5, label=name)
         ax.set_xscale("log")
-        ax.set_xlabel("latency per call (us, log scale)", fontsize=7)
+        ax.set_xlabel(f"latency ({f.unit}, log scale)", fontsize=7)
         ax.set_ylabel("calls", fontsize=7)
         ax.set_title(f"#{f.number} {f.name}", fontsize=8)
         ax.legend(fontsize=6)

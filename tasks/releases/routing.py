@@ -43,6 +43,7 @@ class ReleaseBook:
         self._admit = admit  # a worker's: can it serve this release here (loaded, checked)?
         self._refresh = refresh
         self._states: dict[str, AliasState] = {}
+        self._published = False  # the first states are in (their releases loaded)
         self._until = 0.0
         self._lock = threading.Lock()
         self._pinned = threading.local()
@@ -56,8 +57,10 @@ class ReleaseBook:
         pinned: dict[str, AliasState] | None = getattr(self._pinned, "states", None)
         if pinned is not None:
             return pinned
-        if time.monotonic() >= self._until:
-            self.reload()
+        if not self._published or time.monotonic() >= self._until:
+            # Until the first states are in, every thread waits for them; after that, a thread
+            # finding another one reading goes on with the states it has.
+            return self.reload(wait=not self._published)
         return self._states
 
     @contextmanager
@@ -74,28 +77,31 @@ class ReleaseBook:
         finally:
             self._pinned.states = None
 
-    def reload(self) -> dict[str, AliasState]:
-        """Read the states now (a move just made, a test); kept as they were on a fault."""
-        with self._lock:
+    def reload(self, wait: bool = True) -> dict[str, AliasState]:
+        """Read the states now (a move just made, a test); kept as they were on a fault. The
+        listeners (a worker's hot loading) run before the states are published, so nothing is
+        routed to a release that is not loaded yet; meanwhile the states before serve."""
+        if not self._lock.acquire(blocking=wait):
+            return self._states
+        try:
             read = self._store.states()
             self._until = time.monotonic() + self._refresh
             if read is not None:
                 for kind in TYPE_NAMES:
                     if kind not in read and (first := self._first(kind)) is not None:
                         read[kind] = AliasState.initial(kind, first)
-                changed = read != self._states
-                self._states = read
             elif not self._states:
-                self._states = {
-                    k: AliasState.initial(k, f) for k in TYPE_NAMES if (f := self._first(k))
-                }
-                changed = bool(self._states)
+                read = {k: AliasState.initial(k, f) for k in TYPE_NAMES if (f := self._first(k))}
             else:
-                changed = False
-        if changed:
-            for listener in self.on_change:
-                listener(self._states)
-        return self._states
+                read = self._states
+            if read != self._states:
+                for listener in self.on_change:
+                    listener(read)
+                self._states = read
+            self._published = True
+            return self._states
+        finally:
+            self._lock.release()
 
     def state(self, kind: str) -> AliasState | None:
         return self.states().get(kind)

@@ -1,0 +1,73 @@
+"""The alias states a process routes by are published only once the releases they name are
+loaded: the first states keep every thread waiting for them; a later change lets the states
+before serve meanwhile. Real Redis behind the store; the loading is a listener held open."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from cachepolicy import SyncCacheService
+from cachepolicy.embedded import RedisProcess
+from tasks.releases.aliases import AliasState
+from tasks.releases.routing import ReleaseBook
+from tasks.releases.store import ReleaseStore
+from tests.conftest import build_settings
+
+REFRESH = 0.1
+
+
+@pytest.fixture
+def service(redis_server: RedisProcess) -> Iterator[SyncCacheService]:
+    with SyncCacheService(build_settings(redis_server.url)) as built:
+        yield built
+
+
+def test_no_thread_routes_by_states_whose_releases_are_still_loading(
+    service: SyncCacheService,
+) -> None:
+    first = {"failure": "failure-2.aaaaaaaaaaaa"}  # no move stored: the first release answers
+    book = ReleaseBook(ReleaseStore(service.executor), "v1", first=first.get, refresh=REFRESH)
+    loading, done = threading.Event(), threading.Event()
+    loaded: list[str] = []
+
+    def follow(states: dict[str, AliasState]) -> None:  # a worker's hot loading, held open
+        loading.set()
+        assert done.wait(10)
+        loaded.append(states["failure"].champion)
+
+    book.on_change.append(follow)
+    reader = threading.Thread(target=book.states)
+    reader.start()
+    assert loading.wait(10)
+    seen: list[AliasState | None] = []
+    other = threading.Thread(target=lambda: seen.append(book.state("failure")))
+    other.start()
+    other.join(0.3)
+    assert other.is_alive() and not seen  # nothing to route by yet: it waits
+    done.set()
+    reader.join(10)
+    other.join(10)
+    assert loaded == ["failure-2.aaaaaaaaaaaa"]
+    assert [s.champion for s in seen if s] == ["failure-2.aaaaaaaaaaaa"]
+
+    # A later change: while the new release loads, the states before answer, without waiting.
+    loading.clear()
+    done.clear()
+    first["failure"] = "failure-2.bbbbbbbbbbbb"
+    time.sleep(REFRESH * 1.5)  # past the refresh period: the next reader reads again
+    reader = threading.Thread(target=book.states)
+    reader.start()
+    assert loading.wait(10)
+    time.sleep(REFRESH * 1.5)  # expired again: this thread would read too, but one is reading
+    started = time.monotonic()
+    state = book.state("failure")
+    assert time.monotonic() - started < 1.0  # did not wait for the load held open
+    assert state is not None and state.champion == "failure-2.aaaaaaaaaaaa"
+    done.set()
+    reader.join(10)
+    assert loaded[-1] == "failure-2.bbbbbbbbbbbb"
+    assert book.state("failure").champion == "failure-2.bbbbbbbbbbbb"  # type: ignore[union-attr]
