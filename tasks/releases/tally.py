@@ -76,22 +76,31 @@ def served(
     experiment: str | None = None,
 ) -> None:
     """Count one served prediction of the release that made it (its `model_version`). On every
-    hit's path: the field names' heads are built once per release and arm."""
-    heads = _heads(kind, prediction.get("model_version"), arm, experiment)
+    hit's path: the fields a kind of answer counts are named once, then only looked up."""
     score = min(int(score_of(kind, prediction) * SCORE_BINS), SCORE_BINS - 1)
-    names = ["requests", f"score:{score}"]
-    if from_cache:
-        names.append("hits")
-    if alarming(kind, prediction):
-        names.append("alarms")
+    bucket = None if seconds is None else _latency_bucket(seconds)
+    version, alarm = prediction.get("model_version"), alarming(kind, prediction)
+    key = (kind, version, arm, experiment, score, from_cache, alarm, bucket)
+    found = _FIELDS.get(key)
+    if found is None:
+        if len(_FIELDS) > 10_000:  # releases and experiments come and go: stay bounded
+            _FIELDS.clear()
+        heads = _heads(kind, version, arm, experiment)
+        names = ["requests", f"score:{score}"]
+        names += ["hits"] if from_cache else []
+        names += ["alarms"] if alarm else []
+        names += [] if bucket is None else [f"latency:{bucket}"]
+        sums = () if seconds is None else tuple(head + "latency:sum_us" for head in heads)
+        found = _FIELDS[key] = ({head + name: 1 for head in heads for name in names}, sums)
+    counts, sums = found
     if seconds is not None:
-        names.append(f"latency:{_latency_bucket(seconds)}")
-    fields = {head + name: 1 for head in heads for name in names}
-    if seconds is not None:
-        micros = round(seconds * 1e6)
-        for head in heads:
-            fields[head + "latency:sum_us"] = micros
-    metrics.add(fields)
+        counts = {**counts, **dict.fromkeys(sums, round(seconds * 1e6))}
+    metrics.add(counts)
+
+
+# (type, release, arm, experiment, score bin, hit, alarm, latency bucket) -> the fields counted
+# and the latency sums' fields.
+_FIELDS: dict[tuple[object, ...], tuple[dict[str, int], tuple[str, ...]]] = {}
 
 
 _HEADS: dict[tuple[str, object, str, str | None], tuple[str, ...]] = {}
