@@ -89,6 +89,10 @@ def run_chunk(
     errors = sorted(id_errors + errors + problems, key=lambda e: int(e["index"]))
     if job_id:
         runtime.progress.add(job_id, done=len(telemetry), errors=len(errors))
+    if runtime.cache.core.usable():
+        # A chunk's lookups reach the fleet-wide counters before it is acknowledged: a process
+        # killed later loses none of a finished chunk's (one round trip for a whole chunk).
+        runtime.cache.flush()
     return {
         "prediction_type": kind,
         "total": len(telemetry),

@@ -45,10 +45,10 @@ def test_fleet_spreads_over_every_worker_and_survives_losing_one(
         assert summary["total"] == 20_000 and summary["error_count"] == 0
         assert len(summary["workers"]) >= 2  # the chunks spread
         assert len(stack.raw_cache().keys("prediction:failure:v1:*")) == 20_000  # nothing lost
-        # Every worker process adds its lookups to the fleet-wide hash. The killed process
-        # takes its unflushed counts with it: at most its one chunk (it ran one at a time),
-        # whether it died inside the chunk (then redone: a miss or, once written, a hit) or
-        # just after finishing it. Anything lower means a process's counts never arrived.
+        # Every worker process adds its lookups to the fleet-wide hash, a chunk's before the
+        # chunk is acknowledged. The killed process takes with it at most the counts of the one
+        # chunk it was running (then redone: a miss or, once written, a hit), never those of
+        # one it finished. Anything lower means a process's counts never arrived.
         with SyncCacheService(stack.settings) as cache:
 
             def looked_up() -> int:
