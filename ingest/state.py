@@ -63,8 +63,8 @@ class ChargerState:
     @classmethod
     def of(cls, charger_id: str, doc: Document | None) -> ChargerState:
         """The state kept in a stored document (a fresh one when there is none)."""
-        kept = ((doc or {}).get("metadata") or {}).get("ocpp")
-        if not isinstance(kept, dict):
+        kept = None if doc is None else _ocpp_of(doc)
+        if kept is None:
             return cls(charger_id)
         known = {k: v for k, v in kept.items() if k in KEPT}
         known["energy"] = [tuple(pair) for pair in known.get("energy", [])]
@@ -256,8 +256,8 @@ def kept_print(doc: Document) -> str | None:
     """The fingerprint ingestion kept with a state document, that of the document's own
     telemetry, made by `apply` with it (None: none kept, or made by another fingerprint
     version, which would never match an entry made now)."""
-    kept = (doc.get("metadata") or {}).get("ocpp")
-    if not isinstance(kept, dict) or kept.get("printed_by") != FINGERPRINT_VERSION:
+    kept = _ocpp_of(doc)
+    if kept is None or kept.get("printed_by") != FINGERPRINT_VERSION:
         return None
     printed = kept.get("printed")
     return printed if isinstance(printed, str) else None
@@ -267,8 +267,14 @@ def as_sent(doc: Document) -> Document:
     """An application's telemetry as it may be stored: a fingerprint under metadata.ocpp is
     dropped (only ingestion keeps one, for the state it made), so a state copied and edited
     is judged by what it says, not by the fingerprint it carried."""
-    kept = (doc.get("metadata") or {}).get("ocpp")
-    if not isinstance(kept, dict) or not {"printed", "printed_by"} & kept.keys():
+    kept = _ocpp_of(doc)
+    if kept is None or not {"printed", "printed_by"} & kept.keys():
         return doc
     kept = {k: v for k, v in kept.items() if k not in ("printed", "printed_by")}
     return {**doc, "metadata": {**doc["metadata"], "ocpp": kept}}
+
+
+def _ocpp_of(doc: Document) -> dict[str, Any] | None:
+    """What the frames keep in a stored document (metadata.ocpp), if anything."""
+    kept = (doc.get("metadata") or {}).get("ocpp")
+    return kept if isinstance(kept, dict) else None

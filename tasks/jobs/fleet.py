@@ -89,9 +89,10 @@ def run_chunk(
     errors = sorted(id_errors + errors + problems, key=lambda e: int(e["index"]))
     if job_id:
         runtime.progress.add(job_id, done=len(telemetry), errors=len(errors))
-    if runtime.cache.core.usable():
-        # A chunk's lookups reach the fleet-wide counters before it is acknowledged: a process
-        # killed later loses none of a finished chunk's (one round trip for a whole chunk).
+    if job_id and runtime.cache.core.usable():
+        # A fleet job's chunk has its lookups in the fleet-wide counters before it is
+        # acknowledged: a process killed later loses none of a finished chunk's (one round trip
+        # for a whole chunk).
         runtime.cache.flush()
     return {
         "prediction_type": kind,
@@ -142,7 +143,7 @@ def with_stored_telemetry(
             errors.append(_item_error(i, items[i], "NoTelemetry", message))
         else:
             printed[items[i]] = print_ = kept_print(doc)
-            resolved[i] = doc if print_ else telemetry_of(doc)  # the first judged unread
+            resolved[i] = doc if print_ else telemetry_of(doc)  # stripped once validated
     strings = set(at)
     index_of = [i for i in range(len(items)) if i not in strings or i in resolved]
     kept = [resolved.get(i, items[i]) for i in index_of]

@@ -312,12 +312,9 @@ def refresh_charger(
 ) -> Document:
     """The charger's failure and anomaly predictions from its latest state: recomputed only
     when that state's material part differs from what they were computed from."""
-    doc = self.runtime.cache.telemetry.get(charger_id, tenant_id=tenant_id)
-    if doc is None or ChargerState.of(charger_id, doc).document() is None:
-        return {"charger_id": charger_id, "refreshed": []}
     # The fleet path's cache-first rule for the charger by its id: computed only where the
-    # entry was computed from another material state, and the state, which a frame may have
-    # moved on meanwhile, read again and left as it is.
+    # entry was computed from another material state; the state, which a frame may have moved
+    # on meanwhile, is read as it is now and left so (none yet, or no reading: nothing done).
     done = {
         k: run_chunk(self.runtime, k, [charger_id], None, tenant_id=tenant_id)
         for k in REFRESHED_TYPES

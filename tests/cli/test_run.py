@@ -115,8 +115,8 @@ def test_terminate_reaches_the_leader_alone_and_kill_the_whole_group() -> None:
         [
             sys.executable,
             "-c",
-            "import subprocess,time; c=subprocess.Popen(['sleep','60']);"
-            " print(c.pid, flush=True); time.sleep(60)",
+            "import subprocess; c=subprocess.Popen(['sleep','infinity']);"
+            " print(c.pid, flush=True); c.wait()",
         ],
         stdout=subprocess.PIPE,
         start_new_session=True,
