@@ -17,8 +17,9 @@ and measured values, in the units ChargerMetrics uses. One table (README, "OCPP 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -36,6 +37,7 @@ TO_KW: Final = {"W": 0.001, "kW": 1.0}
 TO_KWH: Final = {"Wh": 0.001, "kWh": 1.0}
 DEFAULT_MEASURAND: Final = "Energy.Active.Import.Register"
 CONNECTOR_LOCATIONS: Final = ("Outlet", "Cable")
+MEASURED_AS_IS: Final = {"Voltage": "grid_voltage", "RPM": "fan_rpm"}
 
 
 @dataclass
@@ -110,39 +112,51 @@ def _start_16(payload: Mapping[str, Any], seen: Observation) -> None:
     seen.energy_register_kwh = float(payload["meterStart"]) / 1000.0
 
 
-def _samples(meter_values: Iterable[Mapping[str, Any]], seen: Observation) -> None:
+def _samples(meter_values: Sequence[Mapping[str, Any]], seen: Observation) -> None:
     """Every sampled value of the latest meter value, converted; phases summed or averaged."""
-    latest = max(meter_values, key=lambda m: m.get("timestamp", ""), default=None)
-    if latest is None:
+    if not meter_values:
         return
+    # One meter value is what chargers mostly send: no need to look for the latest then.
+    latest = meter_values[0] if len(meter_values) == 1 else max(meter_values, key=_timestamp_of)
     seen.at = _time(latest.get("timestamp")) or seen.at
-    found: dict[str, list[float]] = defaultdict(list)
-    for sample in latest.get("sampledValue", []):
-        _sample(sample, found)
+    found: dict[str, list[float]] = {}
+    for sample in latest.get("sampledValue", ()):
+        name, value = _sample(sample)
+        if name is not None:
+            found.setdefault(name, []).append(value)
     energy = found.pop("energy", None)
     if energy:
         seen.energy_register_kwh = max(energy)
-    combine = {"power": sum, "grid_voltage": lambda v: sum(v) / len(v)}
     for name, values in found.items():
-        seen.measured[name] = round(combine.get(name, max)(values), 6)
+        value = values[0] if len(values) == 1 else COMBINED.get(name, max)(values)
+        seen.measured[name] = round(value, 6)
 
 
-def _sample(sample: Mapping[str, Any], found: dict[str, list[float]]) -> None:
-    """One sampled value into `found` (telemetry field -> values of its phases)."""
+def _timestamp_of(meter_value: Mapping[str, Any]) -> str:
+    return meter_value.get("timestamp", "")  # type: ignore[no-any-return]
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+# How the phases of one measurand make one value (others: the highest, as for temperatures).
+COMBINED: Final[dict[str, Callable[[list[float]], float]]] = {"power": sum, "grid_voltage": _mean}
+
+
+def _sample(sample: Mapping[str, Any]) -> tuple[str | None, float]:
+    """(telemetry field, value) of one sampled value (None: a measurand we do not map)."""
     measurand = sample.get("measurand", DEFAULT_MEASURAND)
     value, unit = _number(sample["value"], measurand), _unit(sample)
     if measurand == "Temperature":
         where = sample.get("location")
         name = "connector_temperature" if where in CONNECTOR_LOCATIONS else "temperature"
-        found[name].append(_celsius(value, unit))
-    elif measurand == "Power.Active.Import":
-        found["power"].append(_convert(value, unit or "W", TO_KW, measurand))
-    elif measurand == "Energy.Active.Import.Register":
-        found["energy"].append(_convert(value, unit or "Wh", TO_KWH, measurand))
-    elif measurand == "Voltage":
-        found["grid_voltage"].append(value)
-    elif measurand == "RPM":
-        found["fan_rpm"].append(value)
+        return name, _celsius(value, unit)
+    if measurand == "Power.Active.Import":
+        return "power", _convert(value, unit or "W", TO_KW, measurand)
+    if measurand == "Energy.Active.Import.Register":
+        return "energy", _convert(value, unit or "Wh", TO_KWH, measurand)
+    return MEASURED_AS_IS.get(measurand), value
 
 
 def _unit(sample: Mapping[str, Any]) -> str | None:
@@ -159,10 +173,10 @@ def _unit(sample: Mapping[str, Any]) -> str | None:
 
 def _number(value: object, measurand: str) -> float:
     try:
-        number = float(str(value))
+        number = float(value if isinstance(value, str) else str(value))
     except ValueError:
         raise InvalidFrame(f"{measurand}: value {str(value)[:20]!r} is not a number") from None
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         raise InvalidFrame(f"{measurand}: value {value!r} is not a finite number")
     return number
 
@@ -184,8 +198,12 @@ def _celsius(value: float, unit: str | None) -> float:
 
 
 def _time(value: object) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
+    return _moment(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _moment(value: str) -> dt.datetime | None:
+    # Chargers sample on the clock (OCPP's clock-aligned data): a batch shares a few moments.
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:

@@ -12,6 +12,7 @@ older than the state does not move it back.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -89,27 +90,35 @@ class ChargerState:
     def stored(self) -> Document:
         """What is kept for the charger: its document, complete or not yet (the state rides
         along under metadata.ocpp)."""
+        return {**self.telemetry(), "metadata": {"ocpp": _kept(self)}}
+
+    def telemetry(self, status: str | None = None) -> Document:
+        """The telemetry this state says (`status`: the charger's, when already known), without
+        the frames' bookkeeping; complete once `ready()`."""
+        static = self.static
         doc: Document = {
             "charger_id": self.charger_id,
-            "connector_status": self.status,
+            "connector_status": status or self.status,
             "energy_delivered": round(sum(kwh for _, kwh in self.energy), 6),
-            "power": self.measured.get("power", 0.0),
-            "error_codes": sorted(self.codes)[:32],
-            "uptime_hours": float(self.static.get("uptime_hours", 0.0)),
-            "total_sessions": int(self.static.get("total_sessions", 0)) + self.sessions,
-            **{k: v for k, v in self.measured.items() if k != "power"},
-            **{k: v for k, v in self.static.items() if k not in ("uptime_hours", "total_sessions")},
-            "timestamp": _iso(self.measured_at) if self.measured_at else None,
+            "power": 0.0,
+            "error_codes": sorted(self.codes)[:32] if self.codes else [],
+            "uptime_hours": float(static.get("uptime_hours", 0.0)),
+            "total_sessions": int(static.get("total_sessions", 0)) + self.sessions,
+            **self.measured,
         }
-        doc["metadata"] = {"ocpp": _kept(self)}
+        if static:
+            doc.update((k, v) for k, v in static.items() if k not in _COUNTED)
+        doc["timestamp"] = _iso(self.measured_at) if self.measured_at else None
         return doc
 
 
+# What the static part may say that the frames add to (the state's own count wins).
+_COUNTED: Final = ("uptime_hours", "total_sessions")
 # Statuses in service again after a fault: the fault was repaired.
 IN_SERVICE: Final = frozenset(SEVERITY) - {"Faulted", "Unavailable"}
 
 
-KEPT: Final = tuple(f for f in ChargerState.__dataclass_fields__ if f != "charger_id")
+KEPT: Final = frozenset(ChargerState.__dataclass_fields__) - {"charger_id"}
 
 
 @dataclass(frozen=True)
@@ -136,48 +145,57 @@ def apply(state: ChargerState, call: Call, now: dt.datetime) -> Applied:
         return Applied(state, news=False, duplicate=True)
     before, status_before = state.printed, state.status
     seen = observe(call)
-    at = now.timestamp() if seen.at is None else seen.at.timestamp()
-    if at > now.timestamp() + FUTURE_TOLERANCE_S:
-        at, state.clamped = now.timestamp(), state.clamped + 1
+    at = _moment(state, seen, now)
     for connector, status in seen.statuses.items():
         state.connectors[str(connector)] = status
     for code in seen.error_codes:
         state.codes[code] = max(at, state.codes.get(code, 0.0))
-    state.codes = {c: t for c, t in state.codes.items() if t >= at - CODE_WINDOW_S}
+    if state.codes and min(state.codes.values()) < at - CODE_WINDOW_S:
+        state.codes = {c: t for c, t in state.codes.items() if t >= at - CODE_WINDOW_S}
     if seen.measured and at >= state.measured_at:  # an older reading never moves it back
         state.measured.update(seen.measured)
         state.measured_at = at
     if seen.energy_register_kwh is not None:
         _register(state, seen.energy_register_kwh, at)
-    if call.action in ("StartTransaction",) or (
+    if call.action == "StartTransaction" or (
         call.action == "TransactionEvent" and call.payload.get("eventType") == "Started"
     ):
         state.sessions += 1
     state.message_ids = [*state.message_ids, digest][-REMEMBERED_IDS:]
-    stored = state.stored()
-    doc = stored if state.ready() else None
-    metrics = _metrics_of(doc)
+    status = state.status if seen.statuses else status_before
+    telemetry, ready = state.telemetry(status), state.ready()
+    metrics = _metrics_of(telemetry) if ready else None
     state.printed = None if metrics is None else fingerprint(metrics)
-    stored["metadata"]["ocpp"].update(printed=state.printed, printed_by=FINGERPRINT_VERSION)
+    kept = _kept(state)
+    kept["printed_by"] = FINGERPRINT_VERSION
     return Applied(
         state,
         news=state.printed != before and metrics is not None,
         metrics=metrics,
         at=at,
-        reading=_reading(doc, seen, at),
-        event=_event(status_before, state.status),
-        stored=stored,
+        reading=_reading(telemetry, seen, at) if ready else None,
+        event=_event(status_before, status),
+        stored={**telemetry, "metadata": {"ocpp": kept}},
     )
 
 
-def _reading(doc: Document | None, seen: Observation, at: float) -> Document | None:
+def _moment(state: ChargerState, seen: Observation, now: dt.datetime) -> float:
+    """When the frame says it happened (epoch s); more than FUTURE_TOLERANCE_S ahead of `now`
+    it is clamped to now, and counted."""
+    now_s = now.timestamp()
+    at = now_s if seen.at is None else seen.at.timestamp()
+    if at > now_s + FUTURE_TOLERANCE_S:
+        state.clamped += 1
+        return now_s
+    return at
+
+
+def _reading(telemetry: Document, seen: Observation, at: float) -> Document | None:
     """The history row of a frame that says something of the charger (its own values win:
     an old reading goes to history as it was, though it does not move the state back)."""
-    if doc is None or not (seen.measured or seen.statuses or seen.error_codes):
+    if not (seen.measured or seen.statuses or seen.error_codes):
         return None
-    reading = {**doc, **seen.measured, "timestamp": _iso(at)}
-    del reading["metadata"]
-    return reading
+    return {**telemetry, **seen.measured, "timestamp": _iso(at)}
 
 
 def _event(before: str, after: str) -> str | None:
@@ -202,23 +220,17 @@ def _register(state: ChargerState, register: float, at: float) -> None:
     state.energy = [(t, kwh) for t, kwh in state.energy if t > at - ENERGY_WINDOW_S]
 
 
-def _metrics(state: ChargerState) -> ChargerMetrics | None:
-    return _metrics_of(state.document())
-
-
-def _metrics_of(doc: Document | None) -> ChargerMetrics | None:
-    """The telemetry a model judges (the frames' bookkeeping under metadata left out)."""
-    if doc is None:
-        return None
-    doc = {k: v for k, v in doc.items() if k != "metadata"}
+def _metrics_of(telemetry: Document) -> ChargerMetrics | None:
+    """The telemetry a model judges (None: a reading out of range for ChargerMetrics, not a
+    state to predict from)."""
     try:
-        return parse_metrics(doc)
+        return parse_metrics(telemetry)
     except InvalidTelemetry:
-        return None  # a reading out of range for ChargerMetrics: not a state to predict from
+        return None
 
 
 def _print(state: ChargerState) -> str | None:
-    metrics = _metrics(state)
+    metrics = _metrics_of(state.telemetry()) if state.ready() else None
     return None if metrics is None else fingerprint(metrics)
 
 
@@ -248,7 +260,9 @@ def _kept(state: ChargerState) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=4096)
 def _iso(seconds: float) -> str:
+    # Chargers sample on the clock (OCPP's clock-aligned data): a batch shares a few moments.
     return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,11 +93,11 @@ def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
     readings: dict[tuple[str, object], Document] = {}  # a later frame at the same time wins
     events: list[Document] = []
     seen: list[Outcome] = []  # failures and repairs, scored against each release's warnings
+    counted: Counter[str] = Counter()
     for sid, charger in done.items():
         charger_id, tenant_id = split_scoped_id(sid)
         for index, action, applied in charger.applied:
-            outcome = "duplicate" if applied.duplicate else "accepted"
-            runtime.cache.core.metrics.count(OCPP, f"{action}:{outcome}")
+            counted[f"{action}:duplicate" if applied.duplicate else f"{action}:accepted"] += 1
             out.results[index] = {
                 "accepted": True,
                 "charger_id": charger_id,
@@ -113,6 +113,8 @@ def ingest_many(runtime: Runtime, items: list[Unchecked]) -> Ingested:
                 seen.append(Outcome(charger_id, applied.event, applied.at, tenant_id))
         if any(a.news for _, _, a in charger.applied):
             news.append(sid)
+    for counter, n in counted.items():
+        runtime.cache.core.metrics.count(OCPP, counter, n)
     at_once, out.later = _debounced(runtime, sorted(news))
     _refresh_now(runtime, {sid: m for sid in at_once if (m := done[sid].metrics) is not None})
     _keep(runtime, list(readings.values()), events, seen)
