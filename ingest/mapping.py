@@ -164,7 +164,7 @@ def _unit(sample: Mapping[str, Any]) -> str | None:
     if "unit" in sample:
         return str(sample["unit"])
     measure = sample.get("unitOfMeasure")
-    if isinstance(measure, Mapping):
+    if isinstance(measure, dict):  # decoded JSON (an ABC's isinstance costs more per sample)
         unit = str(measure.get("unit", ""))
         multiplier = int(measure.get("multiplier", 0))
         return {("Wh", 3): "kWh", ("W", 3): "kW"}.get((unit, multiplier), unit) or None
