@@ -147,7 +147,8 @@ COMBINED: Final[dict[str, Callable[[list[float]], float]]] = {"power": sum, "gri
 def _sample(sample: Mapping[str, Any]) -> tuple[str | None, float]:
     """(telemetry field, value) of one sampled value (None: a measurand we do not map)."""
     measurand = sample.get("measurand", DEFAULT_MEASURAND)
-    value, unit = _number(sample["value"], measurand), _unit(sample)
+    value = _number(sample["value"], measurand)
+    unit = str(sample["unit"]) if "unit" in sample else _unit_201(sample.get("unitOfMeasure"))
     if measurand == "Temperature":
         where = sample.get("location")
         name = "connector_temperature" if where in CONNECTOR_LOCATIONS else "temperature"
@@ -159,16 +160,13 @@ def _sample(sample: Mapping[str, Any]) -> tuple[str | None, float]:
     return MEASURED_AS_IS.get(measurand), value
 
 
-def _unit(sample: Mapping[str, Any]) -> str | None:
-    """1.6 `unit`; 2.0.1 `unitOfMeasure.unit` with its power-of-ten `multiplier`."""
-    if "unit" in sample:
-        return str(sample["unit"])
-    measure = sample.get("unitOfMeasure")
-    if isinstance(measure, dict):  # decoded JSON (an ABC's isinstance costs more per sample)
-        unit = str(measure.get("unit", ""))
-        multiplier = int(measure.get("multiplier", 0))
-        return {("Wh", 3): "kWh", ("W", 3): "kW"}.get((unit, multiplier), unit) or None
-    return None
+def _unit_201(measure: object) -> str | None:
+    """2.0.1's `unitOfMeasure`: its `unit` with its power-of-ten `multiplier` (1.6 says `unit`)."""
+    if not isinstance(measure, dict):  # absent (decoded JSON: an ABC's isinstance costs more)
+        return None
+    unit = str(measure.get("unit", ""))
+    multiplier = int(measure.get("multiplier", 0))
+    return {("Wh", 3): "kWh", ("W", 3): "kW"}.get((unit, multiplier), unit) or None
 
 
 def _number(value: object, measurand: str) -> float:

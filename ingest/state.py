@@ -39,6 +39,13 @@ SEVERITY: Final = (
     "Reserved",
     "Available",
 )
+_RANK: Final = {status: rank for rank, status in enumerate(SEVERITY)}
+
+
+def _rank(status: str) -> int:
+    return _RANK.get(status, len(SEVERITY))
+
+
 # What a document needs before a model can judge it; until then predictions say NoTelemetry.
 READINGS: Final = ("temperature",)
 Document = dict[str, Any]
@@ -76,8 +83,8 @@ class ChargerState:
 
     @property
     def status(self) -> str:
-        present = set(self.connectors.values())
-        return next((s for s in SEVERITY if s in present), "Available")
+        worst = min(self.connectors.values(), key=_rank, default="Available")
+        return worst if worst in _RANK else "Available"
 
     def ready(self) -> bool:
         """Whether a model can judge this state (its readings are known)."""
