@@ -195,12 +195,19 @@ def _celsius(value: float, unit: str | None) -> float:
     raise InvalidFrame(f"Temperature: unit {unit!r} is not Celsius, Fahrenheit or K")
 
 
+# An ISO 8601 time with microseconds and an offset has 32 characters; anything much longer is
+# not one (and is not kept in the memo below, so a long bad string costs no memory).
+MAX_TIME_CHARS: Final = 40
+
+
 def _time(value: object) -> dt.datetime | None:
-    return _moment(value) if isinstance(value, str) else None
+    if not isinstance(value, str) or len(value) > MAX_TIME_CHARS:
+        return None
+    return _parsed_time(value)
 
 
 @functools.lru_cache(maxsize=4096)
-def _moment(value: str) -> dt.datetime | None:
+def _parsed_time(value: str) -> dt.datetime | None:
     # Chargers sample on the clock (OCPP's clock-aligned data): a batch shares a few moments.
     try:
         moment = dt.datetime.fromisoformat(value)

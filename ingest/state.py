@@ -152,7 +152,7 @@ def apply(state: ChargerState, call: Call, now: dt.datetime) -> Applied:
         return Applied(state, news=False, duplicate=True)
     before, status_before = state.printed, state.status
     seen = observe(call)
-    at = _moment(state, seen, now)
+    at = _frame_time(state, seen, now)
     for connector, status in seen.statuses.items():
         state.connectors[str(connector)] = status
     for code in seen.error_codes:
@@ -186,7 +186,7 @@ def apply(state: ChargerState, call: Call, now: dt.datetime) -> Applied:
     )
 
 
-def _moment(state: ChargerState, seen: Observation, now: dt.datetime) -> float:
+def _frame_time(state: ChargerState, seen: Observation, now: dt.datetime) -> float:
     """When the frame says it happened (epoch s); more than FUTURE_TOLERANCE_S ahead of `now`
     it is clamped to now, and counted."""
     now_s = now.timestamp()

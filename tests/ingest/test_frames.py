@@ -205,3 +205,17 @@ def test_the_compiled_schema_agrees_with_the_ocpp_packages_validator(
     else:
         with pytest.raises(InvalidFrame, match=r"\$"):
             parse_call(sent, version)
+
+
+def test_a_time_that_is_not_one_is_no_time_and_is_not_remembered() -> None:
+    from ingest.mapping import _parsed_time
+
+    long = "2026-12-02T10:00:00Z" + "0" * 5000  # within the frame limit, far from a time
+    values = [{"timestamp": long, "sampledValue": [sample("30", "Temperature")]}]
+    before = _parsed_time.cache_info().currsize
+    seen = observe(parse_call(frame(v16.MeterValues(connector_id=1, meter_value=values))))
+    assert seen.at is None and seen.measured == {"temperature": 30.0}
+    assert _parsed_time.cache_info().currsize == before  # a long bad string costs no memory
+    naive = [{"timestamp": "2026-12-02T10:00:00", "sampledValue": [sample("30", "Temperature")]}]
+    seen = observe(parse_call(frame(v16.MeterValues(connector_id=1, meter_value=naive))))
+    assert seen.at is not None and seen.at.isoformat() == "2026-12-02T10:00:00+00:00"

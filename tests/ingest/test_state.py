@@ -57,6 +57,7 @@ def test_no_telemetry_until_a_reading_then_news_only_on_material_change() -> Non
 
 def test_the_charger_is_its_worst_connector() -> None:
     state = ChargerState("CHG_1")
+    assert state.status == "Available"  # no connector heard of yet
     step(state, readings(0))
     step(state, status(1, "Charging", message="a"))
     step(state, status(2, "Faulted", message="b"))
