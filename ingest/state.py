@@ -170,8 +170,8 @@ def apply(state: ChargerState, call: Call, now: dt.datetime) -> Applied:
         state.sessions += 1
     state.message_ids = [*state.message_ids, digest][-REMEMBERED_IDS:]
     status = state.status if seen.statuses else status_before
-    telemetry, ready = state.telemetry(status), state.ready()
-    metrics = _metrics_of(telemetry) if ready else None
+    telemetry = state.telemetry(status)
+    metrics = _metrics_of(state, telemetry)
     state.printed = None if metrics is None else fingerprint(metrics)
     kept = _kept(state)
     kept["printed_by"] = FINGERPRINT_VERSION
@@ -180,7 +180,7 @@ def apply(state: ChargerState, call: Call, now: dt.datetime) -> Applied:
         news=state.printed != before and metrics is not None,
         metrics=metrics,
         at=at,
-        reading=_reading(telemetry, seen, at) if ready else None,
+        reading=_reading(telemetry, seen, at) if state.ready() else None,
         event=_event(status_before, status),
         stored={**telemetry, "metadata": {"ocpp": kept}},
     )
@@ -227,9 +227,11 @@ def _register(state: ChargerState, register: float, at: float) -> None:
     state.energy = [(t, kwh) for t, kwh in state.energy if t > at - ENERGY_WINDOW_S]
 
 
-def _metrics_of(telemetry: Document) -> ChargerMetrics | None:
-    """The telemetry a model judges (None: a reading out of range for ChargerMetrics, not a
-    state to predict from)."""
+def _metrics_of(state: ChargerState, telemetry: Document) -> ChargerMetrics | None:
+    """The telemetry a model judges (None: the state's readings are not known yet, or one is
+    out of range for ChargerMetrics: not a state to predict from)."""
+    if not state.ready():
+        return None
     try:
         return parse_metrics(telemetry)
     except InvalidTelemetry:
@@ -237,7 +239,7 @@ def _metrics_of(telemetry: Document) -> ChargerMetrics | None:
 
 
 def _print(state: ChargerState) -> str | None:
-    metrics = _metrics_of(state.telemetry()) if state.ready() else None
+    metrics = _metrics_of(state, state.telemetry())
     return None if metrics is None else fingerprint(metrics)
 
 
