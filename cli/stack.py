@@ -21,7 +21,7 @@ from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
 from cachepolicy.embedded import answers, local_port
-from tasks.local.launcher import settings_env
+from tasks.local.launcher import settings_env, terminate_leader
 from tasks.settings import AppSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,18 +44,12 @@ def procfile() -> dict[str, str]:
 
 
 class LeadersFirst(ProcessManager):
-    """honcho's signals, but SIGTERM goes to each process alone, not to its group.
-
-    Celery asks for TERM on the worker's main process only: the main process then waits for
-    its pool's running tasks and stops the pool itself. TERM on the whole group reached the pool
-    children too, which died mid-task (`WorkerLostError`, logged as an error at every Ctrl-C
-    that caught a task running). SIGKILL, sent when a process outlives honcho's wait, still goes
-    to the group, so nothing is left behind.
-    """
+    """honcho's signals, but SIGTERM goes to each process alone, not to its group (see
+    `terminate_leader`: a Celery worker stops its own pool). SIGKILL, sent when a process
+    outlives honcho's wait, still goes to the group, so nothing is left behind."""
 
     def terminate(self, pid: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGTERM)
+        terminate_leader(pid)
 
 
 def build_manager(settings: AppSettings, only: set[str] | None = None) -> Manager:

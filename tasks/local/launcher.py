@@ -35,6 +35,15 @@ def settings_env(settings: AppSettings) -> dict[str, str]:
     return env
 
 
+def terminate_leader(pid: int) -> None:
+    """SIGTERM to a process alone, not to its group. Celery asks for TERM on the worker's main
+    process only: it then waits for its pool's running tasks and stops the pool itself. TERM on
+    the whole group reaches the pool children too, which die mid-task (`WorkerLostError`) or
+    are logged as killed by signal 15 when the main process has not stopped them yet."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGTERM)
+
+
 class ManagedProcess:
     """A child in its own process group, with its output in a log file."""
 
@@ -71,10 +80,11 @@ class ManagedProcess:
                 os.killpg(self.proc.pid, sig)
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Warm shutdown (SIGTERM) of the whole group, then SIGKILL if it lingers."""
+        """Warm shutdown (SIGTERM to the leader alone), then SIGKILL to the group if it lingers."""
         if self.proc is None:
             return
-        self.signal(signal.SIGTERM)
+        if self.proc.poll() is None:
+            terminate_leader(self.proc.pid)
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
