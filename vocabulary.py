@@ -23,7 +23,7 @@ class PredictionType:
     name: str  # in keys, URLs, counters and artifact file names
     task: str  # the Celery task serving one charger
     ttl_setting: str  # the CacheSettings field holding its TTL in seconds
-    schema: str  # the class in models.schema describing its output
+    schema: str  # the class in models.telemetry.schema describing its output
     derived_from: str | None = None  # computed from this type's prediction (and dropped with it)
 
 

@@ -13,13 +13,13 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
 from cachepolicy import ConfigError, load_settings
-from models.mlflow_registry import MlflowReleases
-from models.registry import Registry
+from releases.admin import ReleaseAdmin
+from releases.mlflow_registry import MlflowReleases
+from releases.registry import Registry
 from tasks.client import PredictionClient
 from tasks.errors import INPUT_ERRORS, NoTelemetry
 from tasks.observe.health import HealthReader
 from tasks.observe.prometheus import ChargewatchCollector
-from tasks.releases.admin import ReleaseAdmin
 from tasks.settings import AppSettings
 from tasks.state.sent import SentTasks
 

@@ -16,11 +16,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import vocabulary
-from models.registry import UnknownRelease
-from tasks.releases.aliases import MoveConflict, MoveRefused
-from tasks.releases.compare import compare
-from tasks.releases.outcomes import Outcomes, outcome_of
-from tasks.releases.store import StoreUnavailable
+from releases.aliases import MoveConflict, MoveRefused
+from releases.compare import compare
+from releases.outcomes import Outcomes, outcome_of
+from releases.registry import UnknownRelease
+from releases.store import StoreUnavailable
 
 from .routes import ID_REGEX, Enqueued, PredictionType, enqueued
 

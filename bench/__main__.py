@@ -29,7 +29,7 @@ from bench.common import Figure
 from bench.report import write
 from cachepolicy.embedded import RedisProcess
 from models import Predictor
-from models.train import train_all
+from models.train.fit import train_all
 from tasks.local.localstack import LocalStack
 
 Step = Callable[[], Figure | list[Figure]]

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 import vocabulary
 from api.app import create_api
 from bench.common import Figure, percentile, sample
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.local.localstack import LocalStack
 from tasks.sending import send
 

@@ -12,9 +12,9 @@ import pyarrow.csv as pcsv
 import pyarrow.dataset as ds
 
 from bench.common import Figure, rate
-from models.datasets import read_history
-from models.datasets.simulated import write_simulated
-from models.features import failure_matrix, frame_from_readings
+from models.core.features import failure_matrix, frame_from_readings
+from models.train.datasets import read_history
+from models.train.datasets.simulated import write_simulated
 
 
 def read_and_featurise(chargers: int, days: int) -> Figure:

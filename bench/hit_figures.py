@@ -18,7 +18,7 @@ from bench.common import Figure, interleaved, p50, percentile
 from cachepolicy import CacheService, CacheSettings, SyncCacheService
 from cachepolicy.embedded import RedisProcess
 from cachepolicy.keys import charger_pattern, prediction_key
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.client import PredictionClient
 from tasks.local.localstack import LocalStack
 

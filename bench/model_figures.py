@@ -13,9 +13,9 @@ from threadpoolctl import threadpool_limits
 
 from bench.common import Figure, p50, rate, sample
 from models import ChargerMetrics, Predictor, parse_metrics
-from models.features import failure_matrix, frame_from_metrics
-from models.schema import utcnow
-from models.simulator import fleet_telemetry
+from models.core.features import failure_matrix, frame_from_metrics
+from models.simulation.simulator import fleet_telemetry
+from models.telemetry.schema import utcnow
 
 
 def model_speed(predictor: Predictor, batch: int, n: int) -> list[Figure]:

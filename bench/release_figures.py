@@ -18,12 +18,12 @@ from pathlib import Path
 import vocabulary
 from bench.common import Figure, p50, percentile, sample
 from cachepolicy import SyncCacheService
-from models.registry import Registry
-from models.simulator import fleet_telemetry
-from models.train import train_all
+from models.simulation.simulator import fleet_telemetry
+from models.train.fit import train_all
+from releases.admin import ReleaseAdmin
+from releases.registry import Registry
 from tasks.client import PredictionClient
 from tasks.local.localstack import LocalStack
-from tasks.releases.admin import ReleaseAdmin
 from tasks.sending import send
 
 TASK = vocabulary.PREDICTION_TYPES["failure"].task

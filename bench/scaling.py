@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from bench.common import Figure, rate
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.client import submit_fleet
 from tasks.local.localstack import LocalStack
 

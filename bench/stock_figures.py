@@ -14,7 +14,7 @@ from celery import Celery
 import vocabulary
 from bench import stock_app
 from bench.common import Figure, interleaved, p50, percentile
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.config import build
 from tasks.local.localstack import LocalStack
 

@@ -11,7 +11,7 @@ import redis
 import vocabulary
 from bench.common import Figure, interleaved, p50, percentile, rate
 from cachepolicy.keys import prediction_key, type_pattern
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.client import submit_fleet
 from tasks.local.localstack import LocalStack
 from tasks.sending import send

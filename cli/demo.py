@@ -30,7 +30,7 @@ from rich.table import Table
 
 import vocabulary
 from cachepolicy import SyncCacheService
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.client import PredictionClient
 
 from .errors import plural

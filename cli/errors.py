@@ -43,10 +43,10 @@ def explain(exc: BaseException) -> tuple[str, int]:
     from redis.exceptions import RedisError
 
     from cachepolicy.errors import ConfigError
-    from models.registry import UnknownRelease
+    from releases.aliases import MoveRefused
+    from releases.registry import UnknownRelease
+    from releases.store import StoreUnavailable
     from tasks.errors import INPUT_ERRORS
-    from tasks.releases.aliases import MoveRefused
-    from tasks.releases.store import StoreUnavailable
 
     if isinstance(exc, CliError):
         return str(exc), exc.exit_code

@@ -132,7 +132,7 @@ def fleet(
     if file is not None:
         telemetry = read_json(file, "--file")
     else:
-        from models.simulator import fleet_telemetry
+        from models.simulation.simulator import fleet_telemetry
 
         telemetry = fleet_telemetry(chargers, seed=1)
     if not isinstance(telemetry, list):
@@ -388,7 +388,7 @@ def train(
     """Train the three models and register them as releases in MODEL_DIR (and MLflow, with
     MLFLOW_TRACKING_URI), from a fleet history or the simulator's fleet; nothing is deployed
     (exit 2: the dataset breaks the format; 3: the model does not beat the rule baseline)."""
-    from models.train import main as train_main
+    from models.train.fit import main as train_main
 
     from .models import named_releases
 
@@ -417,7 +417,7 @@ def simulate(
     hourly: Annotated[bool, typer.Option(help="a reading every hour instead of every day")] = False,
 ) -> None:
     """Write the simulator's fleet in the fleet-history format (telemetry, events, chargers)."""
-    from models.datasets.simulated import write_simulated
+    from models.train.datasets.simulated import write_simulated
 
     if chargers < 1 or days < 1:
         raise BadInput("--chargers and --days must be at least 1")
@@ -496,13 +496,13 @@ def run(
     from cli.demo import Traffic, run_demo
     from cli.ocpp_demo import run_ocpp_demo
     from cli.stack import run_stack
-    from models.cards import deployed_versions
+    from releases.cards import deployed_versions
     from tasks.local.launcher import wait_for_workers
 
     config = settings()
     if set(deployed_versions(config.model_dir)) != set(vocabulary.TYPE_NAMES):
         console.print(f"no models in {config.model_dir}: training them (about 10 s)")
-        from models.train import main as train_main
+        from models.train.fit import main as train_main
 
         if train_main(["--model-dir", config.model_dir]):
             raise BadOutcome("training failed: see above")

@@ -19,7 +19,7 @@ import vocabulary
 from .main import KIND_HELP, Tenant, client, console, one_line_errors, settings
 
 if TYPE_CHECKING:
-    from tasks.releases.admin import ReleaseAdmin
+    from releases.admin import ReleaseAdmin
     from tasks.settings import AppSettings
 
 models = typer.Typer(help="Model releases: list, promote, canary, shadow, stop, rollback.")
@@ -35,13 +35,13 @@ Kind = Annotated[str, typer.Argument(help=KIND_HELP)]
 
 def admin(config: AppSettings | None = None) -> ReleaseAdmin:
     from cachepolicy import SyncCacheService
-    from models.registry import Registry
-    from tasks.releases.admin import ReleaseAdmin
+    from releases.admin import ReleaseAdmin
+    from releases.registry import Registry
 
     config = config or settings()
     mlflow = None
     if config.mlflow_tracking_uri:
-        from models.mlflow_registry import MlflowReleases
+        from releases.mlflow_registry import MlflowReleases
 
         mlflow = MlflowReleases(config.mlflow_tracking_uri)
     cache = SyncCacheService(config)
@@ -186,8 +186,8 @@ def models_history(
 def models_compare(kind: Kind, as_json: Json = False) -> None:
     """Per release and arm: requests, hit rate, latency, scores, shadow agreement, drift, and
     against recorded outcomes the precision, recall and lead time of its warnings."""
-    from tasks.releases.compare import compare
-    from tasks.releases.outcomes import Outcomes
+    from releases.compare import compare
+    from releases.outcomes import Outcomes
 
     tool = admin()
     state = tool.state(kind)
@@ -252,7 +252,7 @@ def outcomes_add(
     timeout: Annotated[float, typer.Option(help="seconds to wait for a worker")] = 10.0,
 ) -> None:
     """Record an outcome (sent as `tasks.record_outcome`; a worker stores it)."""
-    from tasks.releases.outcomes import outcome_of
+    from releases.outcomes import outcome_of
 
     outcome_of(charger_id, kind, at, tenant)  # refused here before anything is sent
     with client() as c:

@@ -1,5 +1,5 @@
 """A charger's live state, built frame by frame (sans-I/O): `apply(state, call, now)` gives the
-new state and whether it brings news (another material state, models.fingerprint).
+new state and whether it brings news (another material state, models.telemetry.fingerprint).
 
 The state is a telemetry document (ChargerMetrics) once its readings are known, with what the
 frames taught kept under `metadata.ocpp`: each connector's status (the charger's is its worst
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
-from models.fingerprint import FINGERPRINT_VERSION
+from models.telemetry.fingerprint import FINGERPRINT_VERSION
 
 from .frames import Call
 from .mapping import Observation, observe
@@ -64,7 +64,8 @@ class ChargerState:
     message_ids: list[str] = field(default_factory=list)  # digests (message_digest)
     clamped: int = 0
     static: dict[str, Any] = field(default_factory=dict)  # rating, type, hours: not in OCPP
-    # The material fingerprint of the state (models.fingerprint), kept with it so that a frame
+    # The material fingerprint of the state (models.telemetry.fingerprint), kept with it so
+    # that a frame
     # computes it once, for the state it makes, not again for the state it found.
     printed: str | None = field(default=None, compare=False, repr=False)
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from models.telemetry.fingerprint import fingerprint
+from models.telemetry.schema import PREDICTION_SCHEMAS, ChargerMetrics, parse_metrics
+
 from .errors import InvalidTelemetry, ModelError, ModelNotFound, NotFitted, UntrustedArtifact
-from .fingerprint import fingerprint
-from .schema import PREDICTION_SCHEMAS, ChargerMetrics, parse_metrics
 
 if TYPE_CHECKING:
-    from .predictor import Predictor
+    from models.core.predictor import Predictor
 
 __all__ = [
     "PREDICTION_SCHEMAS",
@@ -31,7 +32,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "Predictor":
-        from .predictor import Predictor
+        from models.core.predictor import Predictor
 
         return Predictor
     raise AttributeError(f"module 'models' has no attribute {name!r}")

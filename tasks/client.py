@@ -31,13 +31,13 @@ from cachepolicy.keys import scoped_id, telemetry_key, validate_type
 from cachepolicy.metrics import OTHER
 from cachepolicy.operations import PredictionOps
 from models import fingerprint, parse_metrics
+from releases import tally
+from releases.routing import ReleaseBook
+from releases.store import ReleaseStore
 
 from .config import make_app
 from .errors import InvalidArguments, NoTelemetry
 from .hit_rule import hit_checks
-from .releases import tally
-from .releases.routing import ReleaseBook
-from .releases.store import ReleaseStore
 from .sending import fleet_chord, send
 from .settings import AppSettings
 from .state.dead_letters import DeadLetters
@@ -141,7 +141,7 @@ class ClientCore:
         # The heartbeats are read through the blocking cache they validate: bound once it exists.
         self.versions = ModelVersions(lambda: Heartbeats(self.state.executor).model_versions())
         self.state = self._blocking_cache()
-        # The alias states, so a charger's arm and keys are the workers' (tasks.releases).
+        # The alias states, so a charger's arm and keys are the workers' (releases).
         self.releases = ReleaseBook(
             ReleaseStore(self.state.executor),
             self.settings.cache_version,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final
 
-from models.schema import PREDICTION_SCHEMAS
+from models.telemetry.schema import PREDICTION_SCHEMAS
 
 # Fields every stored prediction must carry; checked on each hit (cheap: no full validation).
 REQUIRED_FIELDS: Final = {

@@ -67,7 +67,7 @@ class AppSettings(CacheSettings):
     # per this many seconds (a flapping connector costs one refresh per window).
     ocpp_debounce: float = Field(3.0, gt=0)
 
-    # Model releases (tasks.releases): how often each process re-reads the alias state (a move
+    # Model releases (releases): how often each process re-reads the alias state (a move
     # reaches every worker within this plus its next request), how many releases of each type
     # training keeps, MLflow's registry for those who run one.
     release_refresh_seconds: float = Field(1.0, gt=0)

@@ -14,7 +14,7 @@ from cachepolicy import CacheSettings
 from cachepolicy.embedded import RedisProcess
 from cachepolicy.keys import WORKERS_KEY
 from models import Predictor
-from models.train import train_all
+from models.train.fit import train_all
 from tests.stack import TEST_OVERRIDES, Stack
 
 # The Docker smoke suite runs with pytest-celery's plugin: `make test-docker`.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench import report
-from models.schema import ChargerMetrics, parse_metrics
+from models.telemetry.schema import ChargerMetrics, parse_metrics
 from tasks.settings import AppSettings
 
 ROOT = Path(__file__).resolve().parent.parent

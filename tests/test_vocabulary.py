@@ -8,8 +8,8 @@ from pathlib import Path
 
 import vocabulary
 from cachepolicy.settings import CacheSettings
-from models.artifacts import MODEL_NAMES
-from models.schema import PREDICTION_SCHEMAS
+from models.telemetry.schema import PREDICTION_SCHEMAS
+from releases.artifacts import MODEL_NAMES
 from tasks.config import build, queues
 from tasks.settings import AppSettings
 

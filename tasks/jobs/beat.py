@@ -11,7 +11,7 @@ from functools import partial
 import vocabulary
 from cachepolicy.keys import split_scoped_id
 from models import InvalidTelemetry, parse_metrics
-from models.schema import ChargerMetrics
+from models.telemetry.schema import ChargerMetrics
 
 from ..celery import app
 from ..wire import Document

@@ -13,7 +13,7 @@ import vocabulary
 from cachepolicy.keys import validate_tenant_id, validate_type
 from ingest.state import as_sent, kept_print
 from models import ChargerMetrics, fingerprint
-from models.schema import parse_many
+from models.telemetry.schema import parse_many
 from vocabulary import ID_REGEX
 
 from ..celery import app

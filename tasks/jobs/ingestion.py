@@ -28,12 +28,12 @@ from cachepolicy.telemetry import telemetry_commands
 from ingest import Call, parse_call
 from ingest.state import Applied, ChargerState, apply
 from models import ChargerMetrics
-from models.schema import utcnow
+from models.telemetry.schema import utcnow
+from releases.outcomes import Outcome, Outcomes
+from releases.store import StoreUnavailable
 
 from ..celery import app
 from ..errors import INPUT_ERRORS, InvalidArguments
-from ..releases.outcomes import Outcome, Outcomes
-from ..releases.store import StoreUnavailable
 from ..sending import send
 from ..state.chargers_seen import seen_commands
 from ..wire import Document, Unchecked

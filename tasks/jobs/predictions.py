@@ -1,7 +1,7 @@
 """Single-charger prediction tasks: validate, check the cache, compute once on a miss.
 
 A cached prediction is served when no telemetry is given, or when the given telemetry has the
-material state the prediction was computed from (models.fingerprint); otherwise it is
+material state the prediction was computed from (models.telemetry.fingerprint); otherwise it is
 recomputed, overwritten and answered with `served_from_cache: false`.
 """
 
@@ -13,11 +13,11 @@ from cachepolicy import Tagged
 from cachepolicy.keys import scoped_id
 from ingest.state import as_sent
 from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
+from releases import tally
 from vocabulary import PREDICTION_TYPES
 
 from ..celery import app
 from ..errors import NoTelemetry
-from ..releases import tally
 from ..wire import Document, Unchecked
 from ..worker.base import ChargewatchTask
 from ..worker.runtime import Runtime

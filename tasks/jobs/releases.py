@@ -19,18 +19,18 @@ from cachepolicy.keys import (
 from cachepolicy.metrics import merge
 from cachepolicy.telemetry import decode_or_none
 from models import InvalidTelemetry, parse_metrics
-from models.drift import DRIFT_WARNING, inputs_of, psi
-from models.features import frame_from_metrics
-from models.registry import check_version
-from models.schema import ChargerMetrics, utcnow
+from models.core.features import frame_from_metrics
+from models.telemetry.schema import ChargerMetrics, utcnow
+from releases import tally
+from releases.aliases import CANARY, AliasState, MoveRefused, move
+from releases.drift import DRIFT_WARNING, inputs_of, psi
+from releases.guard import Limits, verdict
+from releases.outcomes import Outcomes, outcome_of
+from releases.registry import check_version
+from releases.store import ReleaseStore
 
 from ..celery import app
 from ..errors import InvalidArguments
-from ..releases import tally
-from ..releases.aliases import CANARY, AliasState, MoveRefused, move
-from ..releases.guard import Limits, verdict
-from ..releases.outcomes import Outcomes, outcome_of
-from ..releases.store import ReleaseStore
 from ..wire import Document, Unchecked
 from ..worker.base import ChargewatchTask
 from .beat import SKIPPED, claimed

@@ -20,9 +20,9 @@ import vocabulary
 from cachepolicy import SyncCacheService
 from cachepolicy.instructions import command, first_reply
 from cachepolicy.keys import DRIFT_KEY
-from models.drift import DRIFT_WARNING
+from releases.drift import DRIFT_WARNING
+from releases.store import ReleaseStore
 
-from ..releases.store import ReleaseStore
 from ..settings import AppSettings
 from ..state.chargers_seen import ChargersSeen
 from ..state.heartbeats import Heartbeat, Heartbeats, describe, served_versions

@@ -38,9 +38,9 @@ from cachepolicy.metrics import (
     latency_field,
     merge,
 )
+from releases import tally
+from releases.store import ReleaseStore
 
-from ..releases import tally
-from ..releases.store import ReleaseStore
 from ..settings import AppSettings
 from ..state.chargers_seen import ChargersSeen
 from ..state.dead_letters import DeadLetters

@@ -17,12 +17,12 @@ from typing import Any
 from celery import bootsteps
 
 from cachepolicy import SyncCacheService
-from models.mlflow_registry import fetcher
-from models.registry import Registry
+from releases.aliases import AliasState
+from releases.mlflow_registry import fetcher
+from releases.registry import Registry
+from releases.serving import HostCheck
+from releases.store import ReleaseStore
 
-from ..releases.aliases import AliasState
-from ..releases.serving import HostCheck
-from ..releases.store import ReleaseStore
 from ..state.heartbeats import Heartbeat, Heartbeats
 
 SHOWN = ("status", "hits", "misses", "errors", "stale", "refreshed", "hit_rate", "version")

@@ -13,16 +13,16 @@ from celery import Celery
 
 from cachepolicy import SyncCacheService
 from models import Predictor
-from models.datasets.writer import HistoryWriter
-from models.mlflow_registry import fetcher
-from models.registry import Registry
+from models.train.datasets.writer import HistoryWriter
+from releases.mlflow_registry import fetcher
+from releases.recorder import ReleaseRecorder
+from releases.registry import Registry
+from releases.routing import ReleaseBook
+from releases.serving import ReleaseServing
+from releases.store import ReleaseStore
 from vocabulary import SHADOW_COMPARE
 
 from ..hit_rule import hit_checks
-from ..releases.recorder import ReleaseRecorder
-from ..releases.routing import ReleaseBook
-from ..releases.serving import ReleaseServing
-from ..releases.store import ReleaseStore
 from ..sending import send
 from ..settings import AppSettings
 from ..state.claims import JobClaims

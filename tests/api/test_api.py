@@ -12,7 +12,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.app import create_api
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tests.stack import Stack, wait_until
 from vocabulary import QUEUES
 

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import create_api
-from models.registry import Registry
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
+from releases.registry import Registry
 from tests.stack import TEST_OVERRIDES, Stack
 
 KEY = {"X-API-Key": "k3y"}

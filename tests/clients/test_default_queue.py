@@ -15,7 +15,7 @@ import pytest
 from celery import Celery
 
 import vocabulary
-from models.scenarios import ac, dc
+from models.simulation.scenarios import ac, dc
 from tests.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 
 
 def test_prediction_is_cached_in_the_container(celery_setup: object) -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from cachepolicy import CacheSettings, InvalidChargerId, SyncCacheService
 from models import ChargerMetrics, InvalidTelemetry, parse_metrics
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tests.stack import Stack
 from vocabulary import ID_REGEX
 

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from cachepolicy import SyncCacheService
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tests.stack import Stack, wait_until
 
 FLEET = fleet_telemetry(400, seed=81)

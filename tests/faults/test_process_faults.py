@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from cachepolicy import SyncCacheService
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.config import make_app
 from tasks.errors import PoisonMessage
 from tasks.local.launcher import beat

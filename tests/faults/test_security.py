@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cachepolicy.embedded import RedisProcess
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tests.stack import Stack, wait_until
 
 SECRET = "pa55-w0rd-nobody-sees"

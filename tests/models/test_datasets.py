@@ -1,4 +1,5 @@
-"""The fleet-history format (models.datasets): labels from events, every bad dataset refused with
+"""The fleet-history format (models.train.datasets): labels from events, every bad dataset
+refused with
 one line per problem (file, row, column), the simulator's files, and one feature derivation
 for training and serving (no skew). Pure logic on files the tests write: no Redis."""
 
@@ -15,12 +16,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from models import scenarios as field
-from models.datasets import DatasetRefused, read_history
-from models.datasets.simulated import write_simulated
-from models.features import failure_matrix, frame_from_metrics, frame_from_readings
-from models.schema import parse_metrics
-from models.simulator import FleetSimulator
+from models.core.features import failure_matrix, frame_from_metrics, frame_from_readings
+from models.simulation import scenarios as field
+from models.simulation.simulator import FleetSimulator
+from models.telemetry.schema import parse_metrics
+from models.train.datasets import DatasetRefused, read_history
+from models.train.datasets.simulated import write_simulated
 
 START = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
 HEADER = "charger_id,timestamp,connector_status,energy_delivered,power,temperature,error_codes,"

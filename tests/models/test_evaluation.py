@@ -1,4 +1,4 @@
-"""The held-out figures (models.evaluation): lead times found by search agree with a scan of
+"""The held-out figures (models.train.evaluation): lead times found by search agree with a scan of
 every reading, and weights make a sampled set's figures estimate the whole set's. Pure logic."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from models.evaluation import lead_times, precision_at_top, ranking_metrics
+from models.train.evaluation import lead_times, precision_at_top, ranking_metrics
 
 DAY = 86_400.0
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from models import parse_metrics
-from models.features import CONNECTOR_RISE_C, frame_from_metrics
-from models.rating import NOMINAL_FAN_RPM, NOMINAL_VOLTAGE
+from models.core.features import CONNECTOR_RISE_C, frame_from_metrics
+from models.telemetry.rating import NOMINAL_FAN_RPM, NOMINAL_VOLTAGE
 
 NOW = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
 FULL = {

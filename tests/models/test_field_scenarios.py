@@ -1,4 +1,5 @@
-"""The models against a field engineer's scenarios (models/scenarios.py: written from domain
+"""The models against a field engineer's scenarios (models/simulation/scenarios.py: written from
+domain
 knowledge, not from the simulator), with the production model set."""
 
 from __future__ import annotations
@@ -7,14 +8,14 @@ import numpy as np
 import pytest
 
 from models import Predictor
-from models import scenarios as field
-from models.anomaly import THRESHOLD_SCORE
-from models.features import anomaly_matrix, failure_matrix, frame_from_metrics
-from models.policy import LEVELS
-from models.schema import ChargerMetrics
+from models.core.anomaly import THRESHOLD_SCORE
+from models.core.features import anomaly_matrix, failure_matrix, frame_from_metrics
+from models.core.policy import LEVELS
+from models.simulation import scenarios as field
+from models.telemetry.schema import ChargerMetrics
 
 # How much one signal alone must lift a healthy charger, from what a field engineer does about
-# it (models.policy's levels), not from the model: a serious code (the charger trips or must
+# it (models.core.policy's levels), not from the model: a serious code (the charger trips or must
 # not charge) warrants a visit within 7 days; a trip, a cabinet far above its class's rating or
 # a long-overdue service a visit within 30 days. (Age alone only has to raise the risk.)
 WITHIN_7_DAYS = next(level.floor for level in LEVELS if level.action == "WITHIN_7_DAYS")

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from models import fingerprint, parse_metrics
-from models.fingerprint import material_state
-from models.scenarios import ac, charging, dc
+from models.simulation.scenarios import ac, charging, dc
+from models.telemetry.fingerprint import material_state
 
 
 def fp(doc: dict[str, Any]) -> str:

@@ -19,11 +19,11 @@ from models import (
     UntrustedArtifact,
     parse_metrics,
 )
-from models.artifacts import MODEL_NAMES, artifact_path, card_path
-from models.failure import MIN_FACTOR_LOG_ODDS, FailureModel
-from models.features import FAILURE_FEATURE_NAMES, failure_matrix
-from models.registry import Registry
-from models.simulator import FleetSimulator, fleet_telemetry
+from models.core.failure import MIN_FACTOR_LOG_ODDS, FailureModel
+from models.core.features import FAILURE_FEATURE_NAMES, failure_matrix
+from models.simulation.simulator import FleetSimulator, fleet_telemetry
+from releases.artifacts import MODEL_NAMES, artifact_path, card_path
+from releases.registry import Registry
 
 
 def released(model_dir: Path, name: str) -> Path:
@@ -69,7 +69,7 @@ def test_loading_refuses_an_untrusted_artifact(trained: tuple[Path, dict], tmp_p
     # card vouching for its bytes: the trusted list still refuses it.
     import os
 
-    from models.artifacts import sha256
+    from releases.artifacts import sha256
 
     sio.dump({"model": os.system}, artifact_path(tmp_path, "anomaly"))
     card = json.loads(card_path(tmp_path, "anomaly").read_text())
@@ -87,7 +87,7 @@ def test_missing_artifacts_say_how_to_train(tmp_path: Path) -> None:
 def test_the_same_training_gives_the_same_version_and_another_seed_another(
     tmp_path: Path,
 ) -> None:
-    from models.train import train_all
+    from models.train.fit import train_all
 
     first = train_all(tmp_path / "a", seed=12, chargers=300, days=120)
     again = train_all(tmp_path / "b", seed=12, chargers=300, days=120)

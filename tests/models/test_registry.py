@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from models import Predictor, UntrustedArtifact
-from models.artifacts import MODEL_NAMES, artifact_path, card_path
-from models.registry import Registry, UnknownRelease
+from releases.artifacts import MODEL_NAMES, artifact_path, card_path
+from releases.registry import Registry, UnknownRelease
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models import ChargerMetrics, InvalidTelemetry, parse_metrics
-from models.schema import ConnectorStatus
+from models.telemetry.schema import ConnectorStatus
 
 GOOD: dict[str, Any] = {
     "charger_id": "CHG_001",

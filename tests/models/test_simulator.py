@@ -6,8 +6,13 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-from models.features import anomaly_matrix, failure_matrix
-from models.simulator import ANOMALY_TYPES, FleetSimulator, fleet_telemetry, inject_anomalies
+from models.core.features import anomaly_matrix, failure_matrix
+from models.simulation.simulator import (
+    ANOMALY_TYPES,
+    FleetSimulator,
+    fleet_telemetry,
+    inject_anomalies,
+)
 
 
 def test_same_seed_same_fleet_other_seed_other_fleet() -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.artifacts import MODEL_NAMES, artifact_path
-from models.cards import card_path
-from models.registry import Registry
-from models.report import REPORT_NAME
+from models.train.report import REPORT_NAME
+from releases.artifacts import MODEL_NAMES, artifact_path
+from releases.cards import card_path
+from releases.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from cachepolicy import SyncCacheService
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.client import submit_fleet
 from tasks.config import make_app
 from tests.stack import Stack, wait_until

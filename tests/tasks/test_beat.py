@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from cachepolicy import SyncCacheService
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.local.launcher import beat
 from tasks.state.claims import JobClaims
 from tests.stack import Stack

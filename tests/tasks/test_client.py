@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from models.scenarios import ac, charging
+from models.simulation.scenarios import ac, charging
 from tasks.client import AsyncPredictionClient, PredictionClient
 from tasks.errors import NoTelemetry
 from tests.stack import Stack

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 from cachepolicy import SyncCacheService
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.state.progress import FleetProgress
 from tests.stack import Stack, wait_until
 

@@ -15,11 +15,11 @@ import pytest
 
 from cachepolicy import SyncCacheService
 from cachepolicy.embedded import free_port
-from models.registry import Registry
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
+from releases.aliases import AliasState, Experiment, Move
+from releases.registry import Registry
+from releases.store import ReleaseStore
 from tasks.local.launcher import ManagedProcess, settings_env
-from tasks.releases.aliases import AliasState, Experiment, Move
-from tasks.releases.store import ReleaseStore
 from tasks.worker.bootstep import PREFIX
 from tests.stack import Stack, wait_until
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cachepolicy import SyncCacheService
-from models.scenarios import NEGLECTED, OLD, SERIOUS_TRIO, ac
+from models.simulation.scenarios import NEGLECTED, OLD, SERIOUS_TRIO, ac
 from tests.stack import Stack, wait_until
 
 HEALTHY = ac(22.0, charger_id="CHG_NEWS")

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_api
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tasks.local.localstack import LocalStack
 from tests.stack import TEST_OVERRIDES, Stack, wait_until
 

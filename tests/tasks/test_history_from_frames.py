@@ -12,11 +12,11 @@ import pytest
 from ocpp.v16 import call as v16
 
 from cachepolicy.embedded import RedisProcess
-from models.datasets import read_history
-from models.datasets.writer import HistoryWriter
+from models.train.datasets import read_history
+from models.train.datasets.writer import HistoryWriter
+from releases.outcomes import Outcomes
 from tasks.jobs.ingestion import ingest_many
 from tasks.local.localstack import local_settings
-from tasks.releases.outcomes import Outcomes
 from tasks.worker.runtime import Runtime
 from tests.ingest.test_frames import frame, sample
 

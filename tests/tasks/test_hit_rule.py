@@ -11,7 +11,7 @@ import pytest
 
 import vocabulary
 from cachepolicy.keys import prediction_key
-from models.scenarios import ac, charging
+from models.simulation.scenarios import ac, charging
 from tasks.client import PredictionClient
 from tasks.hit_rule import servable
 from tests.stack import Stack

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from models.scenarios import ac
+from models.simulation.scenarios import ac
 from tests.stack import Stack, wait_until
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tests.stack import Stack, wait_until
 
 TELEMETRY = fleet_telemetry(50, seed=21)

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_api
 from cachepolicy.embedded import free_port
-from models.scenarios import ac
+from models.simulation.scenarios import ac
 from tasks.client import PredictionClient
 from tasks.local.launcher import ManagedProcess
 from tests.stack import Stack, wait_until

@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 
-from models.simulator import fleet_telemetry
+from models.simulation.simulator import fleet_telemetry
 from tests.stack import Stack, running, wait_until
 
 

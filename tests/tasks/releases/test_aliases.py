@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.releases.aliases import AliasState, MoveRefused, move
+from releases.aliases import AliasState, MoveRefused, move
 
 A, B, C = "failure-2.aaaa", "failure-2.bbbb", "failure-2.cccc"
 

@@ -16,11 +16,11 @@ import httpx
 import pytest
 
 from cachepolicy import SyncCacheService
-from models.mlflow_registry import CHALLENGER, CHAMPION, MlflowReleases, model_name
-from models.registry import Registry
-from models.simulator import fleet_telemetry
-from models.train import main as train_main
-from tasks.releases.admin import ReleaseAdmin
+from models.simulation.simulator import fleet_telemetry
+from models.train.fit import main as train_main
+from releases.admin import ReleaseAdmin
+from releases.mlflow_registry import CHALLENGER, CHAMPION, MlflowReleases, model_name
+from releases.registry import Registry
 from tests.stack import TEST_OVERRIDES, Stack, wait_until
 
 MLFLOW = shutil.which("mlflow", path=str(Path(sys.executable).parent))

@@ -19,15 +19,15 @@ import pytest
 
 from cachepolicy import SyncCacheService
 from cachepolicy.keys import STATS_KEY, variant_segment
-from models.registry import Registry
-from models.simulator import fleet_telemetry
-from models.train import train_all
+from models.simulation.simulator import fleet_telemetry
+from models.train.fit import train_all
+from releases.admin import ReleaseAdmin
+from releases.aliases import MoveConflict, move
+from releases.arms import in_share
+from releases.registry import Registry
+from releases.store import ReleaseStore
 from tasks.client import PredictionClient
 from tasks.local.launcher import settings_env
-from tasks.releases.admin import ReleaseAdmin
-from tasks.releases.aliases import MoveConflict, move
-from tasks.releases.arms import in_share
-from tasks.releases.store import ReleaseStore
 from tests.stack import TEST_OVERRIDES, Stack, wait_until
 from vocabulary import QUEUES
 

@@ -12,9 +12,9 @@ import pytest
 
 from cachepolicy import SyncCacheService
 from cachepolicy.embedded import RedisProcess
-from tasks.releases.aliases import AliasState
-from tasks.releases.routing import ReleaseBook
-from tasks.releases.store import ReleaseStore
+from releases.aliases import AliasState
+from releases.routing import ReleaseBook
+from releases.store import ReleaseStore
 from tests.conftest import build_settings
 
 

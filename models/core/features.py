@@ -1,7 +1,8 @@
 """One feature path for single and batch predictions, real and simulated telemetry:
 telemetry -> columns (TelemetryFrame) -> feature matrix.
 
-Every reading is judged against the charger's own class (models.rating): power as a share of
+Every reading is judged against the charger's own class (models.telemetry.rating): power as a
+share of
 its rating, temperature against what its class is rated for, fan speed and grid voltage against
 their nominal values.
 """
@@ -16,9 +17,9 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from .ocpp import CHARGING_STATUSES, ERROR_GROUPS, ConnectorStatus, count_by_group
-from .rating import AC_CEILING_KW, DEFAULT_KW, NOMINAL_FAN_RPM, NOMINAL_VOLTAGE
-from .schema import ChargerMetrics
+from models.telemetry.ocpp import CHARGING_STATUSES, ERROR_GROUPS, ConnectorStatus, count_by_group
+from models.telemetry.rating import AC_CEILING_KW, DEFAULT_KW, NOMINAL_FAN_RPM, NOMINAL_VOLTAGE
+from models.telemetry.schema import ChargerMetrics
 
 Array = npt.NDArray[np.float64]
 
@@ -176,7 +177,8 @@ _OBJECT_READINGS: Final = frozenset({"charger_id", "status", "charger_type"})
 
 def frame_from_readings(r: Readings) -> TelemetryFrame:
     """The one derivation of every feature's inputs, for serving and training alike: the
-    charger's class and rating (models.rating's defaults), status flags, typical values for
+    charger's class and rating (models.telemetry.rating's defaults), status flags, typical values
+    for
     absent sensors (a charger without a fan sensor is not judged as having a stopped fan)."""
     kind_given = np.array([t or "" for t in r.charger_type.tolist()], dtype=object)
     is_dc = np.where(kind_given == "DC", 1.0, np.where(kind_given == "AC", 0.0, np.nan))

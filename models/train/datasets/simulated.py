@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from ..simulator import _AC_PROFILE, _DC_PROFILE, FleetSimulator, SimulatedFleet
+from models.simulation.simulator import _AC_PROFILE, _DC_PROFILE, FleetSimulator, SimulatedFleet
 
 START: Final = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 DAY: Final = 86_400

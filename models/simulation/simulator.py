@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .features import TelemetryFrame
-from .ocpp import ERROR_GROUPS
-from .rating import NOMINAL_FAN_RPM, NOMINAL_VOLTAGE
-from .schema import iso
+from models.core.features import TelemetryFrame
+from models.telemetry.ocpp import ERROR_GROUPS
+from models.telemetry.rating import NOMINAL_FAN_RPM, NOMINAL_VOLTAGE
+from models.telemetry.schema import iso
 
 HORIZON_DAYS = 30
 ANOMALY_TYPES = (

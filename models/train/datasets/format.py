@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from ..ocpp import STATUS_ALIASES, ConnectorStatus
+from models.telemetry.ocpp import STATUS_ALIASES, ConnectorStatus
 
 Kind = Literal["string", "float", "int", "time", "codes"]
 

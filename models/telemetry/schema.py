@@ -17,9 +17,9 @@ from pydantic import (
     model_validator,
 )
 
+from models.errors import InvalidTelemetry
 from vocabulary import ID_PATTERN, PREDICTION_TYPES
 
-from .errors import InvalidTelemetry
 from .ocpp import STATUS_ALIASES, ConnectorStatus
 
 CHARGER_ID_PATTERN = f"^{ID_PATTERN}$"
@@ -48,7 +48,7 @@ class ChargerMetrics(BaseModel):
     total_sessions: int = Field(ge=0, le=100_000_000, strict=True)
     last_maintenance: dt.datetime | None = None
     metadata: dict[str, Any] | None = None
-    # The charger's class: its rated power, or its type (see models.rating for the defaults).
+    # The charger's class: its rated power, or its type (models.telemetry.rating: defaults).
     rated_power_kw: Finite | None = Field(None, gt=0, le=1_000)
     charger_type: Literal["AC", "DC"] | None = None
     # Optional richer fields; the models fill gaps with typical values.

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from .features import TelemetryFrame
+from models.core.features import TelemetryFrame
 
 TARGETS = {
     "roc_auc": 0.85,
@@ -17,7 +17,7 @@ TARGETS = {
 }
 
 
-# Every figure takes `w`, the rows' weights: a sampled history (models.datasets) weighs each
+# Every figure takes `w`, the rows' weights: a sampled history (models.train.datasets) weighs each
 # kept row by the inverse of its sampling rate, so the figures estimate the whole history's.
 Weights = np.ndarray | None
 

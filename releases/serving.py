@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from models import ModelError, Predictor
-from models.registry import Registry
+from releases.registry import Registry
 from vocabulary import TYPE_NAMES
 
 from .aliases import AliasState

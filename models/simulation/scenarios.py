@@ -18,7 +18,7 @@ from typing import Any, Final
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from .schema import ChargerMetrics, parse_metrics
+from models.telemetry.schema import ChargerMetrics, parse_metrics
 
 NOW: Final = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 Doc = dict[str, Any]
@@ -100,7 +100,7 @@ HEALTHY: Final[list[Doc]] = [
     charging(ac(3.7), 1.0),
     charging(ac(22.0, temperature=28.0), 0.45),
     charging(ac(22.0), 0.9, connector_temperature=38.0),
-    # No rating and no type: taken as AC 22 kW (models.rating), here at half power.
+    # No rating and no type: taken as AC 22 kW (models.telemetry.rating), here at half power.
     ac(rated_power_kw=None, charger_type=None, connector_status="Charging", power=11.0),
     dc(),
     dc(50.0),

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from .features import (
+from models.core.features import (
     ANOMALY_FEATURES,
     ANOMALY_REGIME,
     FAILURE_FEATURE_NAMES,

@@ -1,5 +1,5 @@
 """Reading a fleet-history directory with pyarrow, batch by batch: every value is checked
-against the format (models.datasets.format) and every problem named by file, row and column.
+against the format (models.train.datasets.format) and every problem named by file, row and column.
 
 Each file is read in record batches (Parquet row groups, CSV blocks), converted to NumPy
 columns and checked vectorised; only the per-value fallback that names a bad value loops, and
@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from ..ocpp import ERROR_GROUPS, group_of
+from models.telemetry.ocpp import ERROR_GROUPS, group_of
+
 from .format import CODE_SEPARATOR, TABLES, Column
 
 BATCH_ROWS: Final = 65_536

@@ -24,11 +24,27 @@ from typing import Any
 import numpy as np
 import sklearn
 
-from . import artifacts, drift, scenarios
-from .anomaly import THRESHOLD_SCORE, AnomalyDetector
+from models.core.anomaly import THRESHOLD_SCORE, AnomalyDetector
+from models.core.failure import FailureModel
+from models.core.features import (
+    ANOMALY_FEATURES,
+    FAILURE_FEATURE_NAMES,
+    anomaly_matrix,
+    failure_matrix,
+    frame_from_metrics,
+    frame_from_readings,
+)
+from models.core.maintenance import MaintenancePlanner
+from models.core.policy import LEVELS
+from models.errors import ModelError
+from models.simulation import scenarios
+from models.simulation.simulator import inject_anomalies
+from models.telemetry.schema import ChargerMetrics
+from models.train.datasets.simulated import write_simulated
+from releases import artifacts, drift
+from releases.registry import DEFAULT_RETENTION, Registry
+
 from .datasets import DatasetRefused, History, read_history
-from .datasets.simulated import write_simulated
-from .errors import ModelError
 from .evaluation import (
     anomaly_metrics,
     failure_metrics,
@@ -37,21 +53,7 @@ from .evaluation import (
     regression_metrics,
     rule_score,
 )
-from .failure import FailureModel
-from .features import (
-    ANOMALY_FEATURES,
-    FAILURE_FEATURE_NAMES,
-    anomaly_matrix,
-    failure_matrix,
-    frame_from_metrics,
-    frame_from_readings,
-)
-from .maintenance import MaintenancePlanner
-from .policy import LEVELS
-from .registry import DEFAULT_RETENTION, Registry
 from .report import REPORT_NAME, render_report
-from .schema import ChargerMetrics
-from .simulator import inject_anomalies
 
 Card = dict[str, Any]
 DAY = 86_400.0
@@ -370,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     _print_summary(cards, options.model_dir)
     if options.mlflow:
-        from .mlflow_registry import MlflowReleases
+        from releases.mlflow_registry import MlflowReleases
 
         mlflow, registry = MlflowReleases(options.mlflow), Registry(options.model_dir)
         for name in artifacts.MODEL_NAMES:

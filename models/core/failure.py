@@ -62,7 +62,7 @@ class FailureModel(ClassifierMixin, BaseEstimator):
         sample_weight: np.ndarray | None = None,
     ) -> FailureModel:
         """Fit the trees on most chargers and calibrate on the rest (`groups`: each row's
-        charger); `sample_weight`: a sampled history's weights (models.datasets)."""
+        charger); `sample_weight`: a sampled history's weights (models.train.datasets)."""
         X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)

@@ -5,7 +5,7 @@ and never deployed by training.
     MODEL_DIR/releases/<type>/first          the version of the type's first release
 
 Which release serves (champion, canary, shadow) is not decided here: that alias state lives in
-Redis (tasks.releases), so every worker on every host agrees. Without it a type's first release
+Redis (releases), so every worker on every host agrees. Without it a type's first release
 is its champion. Artifacts of the layout before releases (`MODEL_DIR/<type>.skops` and card) are
 adopted as releases when the registry is opened, the files left in place.
 """
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from models.errors import ModelNotFound
 from vocabulary import ID_REGEX, TYPE_NAMES
 
 from .cards import artifact_path, card_path, read_card
-from .errors import ModelNotFound
 
 RELEASES: Final = "releases"
 FIRST: Final = "first"

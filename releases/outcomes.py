@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from cachepolicy.executor import SyncExecutor
 from cachepolicy.instructions import FAILED, command, first_reply
 from cachepolicy.keys import OUTCOMES_KEY, OUTCOMES_LENGTH, scoped_id, split_scoped_id
-from models.datasets.format import EVENT_KINDS
+from models.train.datasets.format import EVENT_KINDS
+from tasks.errors import InvalidOutcome
 
-from ..errors import InvalidOutcome
 from .store import StoreUnavailable
 
 # An outcome dated further ahead than this is a mistake (a clock or a typo), not the field.

@@ -28,10 +28,10 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from models.core.features import Readings
+from models.errors import ModelError
 from vocabulary import ID_REGEX
 
-from ..errors import ModelError
-from ..features import Readings
 from .format import CHARGER_TYPES, EVENT_KINDS, STATUSES
 from .reader import Problem, Table, read_blocks, read_table, structure_problem, table_files
 

@@ -22,10 +22,10 @@ import numpy as np
 import sklearn
 import skops.io as sio
 
+from models.errors import ModelNotFound, UntrustedArtifact
 from vocabulary import TYPE_NAMES
 
 from .cards import artifact_path, card_path
-from .errors import ModelNotFound, UntrustedArtifact
 
 MODEL_NAMES: Final = TYPE_NAMES  # one artifact per prediction type, named after it
 FORMAT_VERSION: Final = "2"
@@ -34,9 +34,9 @@ PACKAGE = Path(__file__).resolve().parent
 # Beyond the scikit-learn and numpy types skops trusts by default, the only types an artifact
 # may contain. Anything else makes loading fail.
 TRUSTED_TYPES: tuple[str, ...] = (
-    "models.failure.FailureModel",
-    "models.maintenance.MaintenancePlanner",
-    "models.anomaly.AnomalyDetector",
+    "models.core.failure.FailureModel",
+    "models.core.maintenance.MaintenancePlanner",
+    "models.core.anomaly.AnomalyDetector",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
 )

@@ -15,8 +15,8 @@ from dataclasses import asdict
 from typing import Any
 
 from cachepolicy.executor import SyncExecutor
-from models.mlflow_registry import MlflowReleases
-from models.registry import Registry, UnknownRelease, check_kind
+from releases.mlflow_registry import MlflowReleases
+from releases.registry import Registry, UnknownRelease, check_kind
 from vocabulary import TYPE_NAMES
 
 from .aliases import AliasState, Move, MoveRefused, describe, move

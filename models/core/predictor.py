@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from models.errors import ModelNotFound
+from models.telemetry.schema import ChargerMetrics, finite, iso, utcnow
+from releases.artifacts import MODEL_NAMES
+from releases.registry import Registry
 from vocabulary import TYPE_NAMES
 
 from .anomaly import THRESHOLD_SCORE, AnomalyDetector
-from .artifacts import MODEL_NAMES
-from .errors import ModelNotFound
 from .failure import FailureModel
 from .features import (
     ANOMALY_FEATURES,
@@ -30,8 +32,6 @@ from .features import (
 )
 from .maintenance import MaintenancePlanner
 from .policy import failure_windows, in_days, iso_after, levels_of
-from .registry import Registry
-from .schema import ChargerMetrics, finite, iso, utcnow
 
 Prediction = dict[str, Any]
 Sources = Sequence[Mapping[str, Any] | None] | None

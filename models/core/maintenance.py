@@ -94,7 +94,7 @@ class MaintenancePlanner(BaseEstimator):
         return int(np.argmin(sums))
 
     def plan(self, X: Array, failure_probability: Array, rated_kw: Array) -> Plan:
-        """Urgency and date from the failure probability (models.policy), downtime from the
+        """Urgency and date from the failure probability (models.core.policy), downtime from the
         regressors, costs from the charger's own energy throughput."""
         check_is_fitted(self, "service_model_")
         X = np.asarray(X, dtype=float)
