@@ -13,18 +13,18 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
 from cachepolicy import ConfigError, load_settings
+from errors import ChargewatchError, meaning_of
 from releases.admin import ReleaseAdmin
 from releases.mlflow_registry import MlflowReleases
 from releases.registry import Registry
 from tasks.client import PredictionClient
-from tasks.errors import INPUT_ERRORS, NoTelemetry
 from tasks.observe.health import HealthReader
 from tasks.observe.prometheus import ChargewatchCollector
 from tasks.settings import AppSettings
 from tasks.state.sent import SentTasks
 
 from .docs import mount_docs
-from .releases import MOVE_ERRORS, refuse_move, releases
+from .releases import releases
 from .routes import guarded, metrics, public
 from .security import require_api_key
 
@@ -38,10 +38,11 @@ def load_or_exit() -> AppSettings:
         raise SystemExit(2) from None
 
 
-async def refuse_input(_: Request, exc: Exception) -> JSONResponse:
-    """A caller's mistake found past FastAPI's own validation: 422 naming what is wrong; a
-    request that conflicts with the kept state (no telemetry stored to predict from): 409."""
-    status = 409 if isinstance(exc, NoTelemetry) else 422
+async def refuse(_: Request, exc: Exception) -> JSONResponse:
+    """One of our errors past FastAPI's own validation, answered with its kind's status (the
+    top-level `errors` table: 422 wrong input, 404 unknown, 409 conflict, 503 unavailable),
+    naming what is wrong."""
+    status = meaning_of(exc).http_status
     return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status)
 
 
@@ -82,10 +83,7 @@ def create_api(settings: AppSettings | None = None, celery_app: Celery | None = 
     api.state.registry = registry
     api.state.sent = SentTasks(client.cache.executor, ttl=settings.result_expires)
     api.state.releases = release_admin(settings, client)
-    for error in INPUT_ERRORS:
-        api.add_exception_handler(error, refuse_input)
-    for error in MOVE_ERRORS:
-        api.add_exception_handler(error, refuse_move)
+    api.add_exception_handler(ChargewatchError, refuse)
     mount_docs(api)
     api.include_router(public)
     api.include_router(metrics)

@@ -12,15 +12,11 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 import vocabulary
-from releases.aliases import MoveConflict, MoveRefused
 from releases.compare import compare
 from releases.outcomes import Outcomes, outcome_of
-from releases.registry import UnknownRelease
-from releases.store import StoreUnavailable
 
 from .routes import ID_REGEX, Enqueued, PredictionType, enqueued
 
@@ -49,21 +45,6 @@ class OutcomeRequest(BaseModel):
     kind: str = Field(description="failure, repair, maintenance or inspection")
     at: str | float | None = Field(None, description="ISO 8601 time or epoch seconds")
     tenant_id: str | None = Field(None, pattern=ID_REGEX)
-
-
-def refuse_move(_: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, StoreUnavailable):
-        status = 503
-    elif isinstance(exc, MoveConflict):
-        status = 409
-    elif isinstance(exc, UnknownRelease):
-        status = 404
-    else:
-        status = 422
-    return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status)
-
-
-MOVE_ERRORS = (StoreUnavailable, MoveRefused, UnknownRelease)
 
 
 def _move(request: Request, action: str, kind: str, body: MoveRequest) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from bench.report import write
 from cachepolicy.embedded import RedisProcess
 from models import Predictor
 from models.train.fit import train_all
+from releases.registry import Registry
 from tasks.local.localstack import LocalStack
 
 Step = Callable[[], Figure | list[Figure]]
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             chargers=300 if options.quick else 1000,
             days=100 if options.quick else 200,
         )
-        predictor = Predictor.load(folder / "models")
+        predictor = Registry(folder / "models").predictor()
         stack = LocalStack.start(folder / "models", folder / "logs", fleet_chunk_size=5000)
         stack.start_worker(
             "all", queues=["interactive", "fleet", "bulk"], concurrency=2, loglevel="WARNING"

@@ -15,7 +15,7 @@ import time
 from bench.common import Figure
 from models import parse_metrics
 from models.simulation.simulator import fleet_telemetry
-from models.telemetry.schema import utcnow
+from models.telemetry.times import utcnow
 from tasks.jobs.beat import refresh_type
 from tasks.settings import AppSettings
 from tasks.worker.runtime import Runtime

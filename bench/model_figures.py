@@ -15,7 +15,7 @@ from bench.common import Figure, p50, rate, sample
 from models import ChargerMetrics, Predictor, parse_metrics
 from models.core.features import failure_matrix, frame_from_metrics
 from models.simulation.simulator import fleet_telemetry
-from models.telemetry.schema import utcnow
+from models.telemetry.times import utcnow
 
 
 def model_speed(predictor: Predictor, batch: int, n: int) -> list[Figure]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from errors import ChargewatchError, InputError, Rejected, meaning_of
+
 DONE: Final = 0
 BAD_OUTCOME: Final = 1
 BAD_INPUT: Final = 2
@@ -21,18 +23,12 @@ NO_ANSWER: Final = 3
 UNEXPECTED: Final = 4
 
 
-class CliError(Exception):
-    """An error the CLI reports as it is worded, with its exit code."""
-
-    exit_code = BAD_INPUT
+class BadInput(InputError):
+    """The command's input is wrong; the message names it (exit 2)."""
 
 
-class BadInput(CliError):
-    exit_code = BAD_INPUT
-
-
-class BadOutcome(CliError):
-    exit_code = BAD_OUTCOME
+class BadOutcome(Rejected):
+    """The command ran and reports a bad outcome: unhealthy, items refused (exit 1)."""
 
 
 def explain(exc: BaseException) -> tuple[str, int]:
@@ -43,22 +39,12 @@ def explain(exc: BaseException) -> tuple[str, int]:
     from redis.exceptions import RedisError
 
     from cachepolicy.errors import ConfigError
-    from releases.aliases import MoveRefused
-    from releases.registry import UnknownRelease
-    from releases.store import StoreUnavailable
-    from tasks.errors import INPUT_ERRORS
 
-    if isinstance(exc, CliError):
-        return str(exc), exc.exit_code
-    if isinstance(exc, MoveRefused | UnknownRelease):
-        return str(exc), BAD_INPUT
-    if isinstance(exc, StoreUnavailable):
-        return f"the cache does not answer: {exc}", NO_ANSWER
-    if isinstance(exc, ConfigError):
-        return f"configuration error: {exc}", BAD_INPUT
-    # A task's input error comes back from the result backend rebuilt, maybe as a look-alike.
-    if isinstance(exc, INPUT_ERRORS) or type(exc).__name__ in {e.__name__ for e in INPUT_ERRORS}:
-        return str(exc), BAD_INPUT
+    ours = rebuilt(exc)
+    if isinstance(ours, ConfigError):
+        return f"configuration error: {ours}", BAD_INPUT
+    if isinstance(ours, ChargewatchError):  # its message names what is wrong
+        return str(ours), meaning_of(ours).exit_code
     if isinstance(exc, ResultTimeout):
         return (
             "no answer from the workers in time: is a worker running? (`chargewatch health`)",
@@ -67,6 +53,30 @@ def explain(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, OperationalError | RedisError | ConnectionError):
         return f"the broker or the cache does not answer: {exc}", NO_ANSWER
     return f"unexpected error: {exc or 'no message'}", UNEXPECTED
+
+
+def rebuilt(exc: BaseException) -> BaseException:
+    """Our error as raised: a task's error comes back from the result backend as a look-alike
+    class of the same name when the client never imported the module that defines it."""
+    if isinstance(exc, ChargewatchError):
+        return exc
+    import ingest.frames  # noqa: F401
+    import releases.errors  # noqa: F401
+    import tasks.errors  # noqa: F401  (the modules whose errors a task may raise)
+
+    kind = ours_named(type(exc).__name__)
+    return exc if kind is None else kind(*exc.args)
+
+
+def ours_named(name: str) -> type[ChargewatchError] | None:
+    """The error class of ours with that name, among the loaded ones."""
+    pending: list[type[ChargewatchError]] = [ChargewatchError]
+    while pending:
+        kind = pending.pop()
+        if kind.__name__ == name:
+            return kind
+        pending.extend(kind.__subclasses__())
+    return None
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:

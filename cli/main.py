@@ -496,11 +496,11 @@ def run(
     from cli.demo import Traffic, run_demo
     from cli.ocpp_demo import run_ocpp_demo
     from cli.stack import run_stack
-    from releases.cards import deployed_versions
+    from releases.registry import Registry
     from tasks.local.launcher import wait_for_workers
 
     config = settings()
-    if set(deployed_versions(config.model_dir)) != set(vocabulary.TYPE_NAMES):
+    if set(Registry(config.model_dir).firsts()) != set(vocabulary.TYPE_NAMES):
         console.print(f"no models in {config.model_dir}: training them (about 10 s)")
         from models.train.fit import main as train_main
 

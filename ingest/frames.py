@@ -19,7 +19,7 @@ import orjson
 from jsonschema.exceptions import ValidationError
 from ocpp.messages import get_validator
 
-from models.errors import ModelError
+from errors import InputError
 
 VERSIONS: Final = ("1.6", "2.0.1")
 MAX_FRAME_BYTES: Final = 64 * 1024
@@ -27,7 +27,7 @@ CALL: Final = 2
 MAX_MESSAGE_ID: Final = 36  # OCPP-J: a unique id of at most 36 characters
 
 
-class InvalidFrame(ModelError, ValueError):
+class InvalidFrame(InputError):
     """A frame that is not a valid CALL of its OCPP version; the message names what and where."""
 
 

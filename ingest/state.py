@@ -12,13 +12,13 @@ older than the state does not move it back.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
 from models.telemetry.fingerprint import FINGERPRINT_VERSION
+from models.telemetry.times import iso_of
 
 from .frames import Call
 from .mapping import Observation, observe
@@ -116,7 +116,7 @@ class ChargerState:
         }
         if static:
             doc.update((k, v) for k, v in static.items() if k not in _COUNTED)
-        doc["timestamp"] = _iso(self.measured_at) if self.measured_at else None
+        doc["timestamp"] = iso_of(self.measured_at) if self.measured_at else None
         return doc
 
 
@@ -203,7 +203,7 @@ def _reading(telemetry: Document, seen: Observation, at: float) -> Document | No
     an old reading goes to history as it was, though it does not move the state back)."""
     if not (seen.measured or seen.statuses or seen.error_codes):
         return None
-    return {**telemetry, **seen.measured, "timestamp": _iso(at)}
+    return {**telemetry, **seen.measured, "timestamp": iso_of(at)}
 
 
 def _event(before: str, after: str) -> str | None:
@@ -268,12 +268,6 @@ def _kept(state: ChargerState) -> dict[str, Any]:
         "static": dict(state.static),
         "printed": state.printed,
     }
-
-
-@functools.lru_cache(maxsize=4096)
-def _iso(seconds: float) -> str:
-    # Chargers sample on the clock (OCPP's clock-aligned data): a batch shares a few moments.
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
 
 
 def kept_print(doc: Document) -> str | None:

@@ -16,12 +16,13 @@ from typing import Any
 
 from cachepolicy.executor import SyncExecutor
 from releases.mlflow_registry import MlflowReleases
-from releases.registry import Registry, UnknownRelease, check_kind
+from releases.registry import Registry, check_kind
 from vocabulary import TYPE_NAMES
 
-from .aliases import AliasState, Move, MoveRefused, describe, move
+from .aliases import AliasState, Move, describe, move
+from .errors import MoveRefused, StoreUnavailable, UnknownRelease
 from .routing import key_segment
-from .store import ReleaseStore, StoreUnavailable
+from .store import ReleaseStore
 
 logger = logging.getLogger("chargewatch.releases")
 

@@ -19,6 +19,8 @@ from typing import Any, Final
 
 import orjson
 
+from .errors import MoveRefused
+
 CANARY: Final = "canary"
 SHADOW: Final = "shadow"
 CHAMPION: Final = "champion"
@@ -26,14 +28,6 @@ MODES: Final = (CANARY, SHADOW)
 ARMS: Final = (CHAMPION, CANARY, SHADOW)
 ACTIONS: Final = ("promote", "canary", "shadow", "stop", "rollback")
 MAX_PREVIOUS: Final = 20  # rollbacks remembered per type
-
-
-class MoveRefused(ValueError):
-    """A move that cannot be made as asked; the message names what is wrong. Nothing moved."""
-
-
-class MoveConflict(MoveRefused):
-    """Another move changed the state first (compare-and-set lost). Nothing moved."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,35 +1,22 @@
-"""Versioned model artifacts: skops files (never pickle) loaded with an explicit trusted list,
-and a JSON model card beside each one.
-
-A model's version names what made it: the training settings (seed, fleet size, days), the code
-of this package, and the scikit-learn and numpy versions. Two hosts that train with the same
-settings and code get the same version, so they read each other's cache entries; a different
-seed, setting or code gives another version. (skops files themselves are not byte-for-byte
-reproducible.) The card also records the artifact's SHA-256, checked on every load.
-"""
+"""A release's files: its skops artifact (never pickle), loaded with an explicit trusted list,
+and the JSON card beside it, which records the artifact's SHA-256 (checked on every load).
+Artifacts are written into a folder the registry then publishes whole (registry.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
-import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-import numpy as np
-import sklearn
 import skops.io as sio
 
 from models.errors import ModelNotFound, UntrustedArtifact
-from vocabulary import TYPE_NAMES
 
-from .cards import artifact_path, card_path
+from .cards import artifact_path, card_path, file_sha256
 
-MODEL_NAMES: Final = TYPE_NAMES  # one artifact per prediction type, named after it
-FORMAT_VERSION: Final = "2"
-PACKAGE = Path(__file__).resolve().parent
+# The layout of what an artifact holds: the estimators' module paths are in it. An artifact of
+# another format was made by another chargewatch and is refused with that reason.
+FORMAT_VERSION: Final = "3"  # 3: the estimators under models.core
 
 # Beyond the scikit-learn and numpy types skops trusts by default, the only types an artifact
 # may contain. Anything else makes loading fail.
@@ -42,78 +29,35 @@ TRUSTED_TYPES: tuple[str, ...] = (
 )
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def write(folder: Path, kind: str, model: Any, version: str, card: dict[str, Any]) -> None:
+    """Write one model's artifact and card into `folder`; refuse a model whose artifact would
+    need a type outside the trusted list."""
+    path = artifact_path(folder, kind)
+    sio.dump(model, path)
+    untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+    if untrusted:
+        raise UntrustedArtifact(f"{kind} would need untrusted types: {', '.join(untrusted)}")
+    written = {**card, "version": version, "artifact_sha256": file_sha256(path)}
+    card_path(folder, kind).write_text(json.dumps(written, indent=2))
 
 
-def code_digest() -> str:
-    """SHA-256 over this package's source files (names and bytes, in name order)."""
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def model_version(name: str, settings: Mapping[str, Any]) -> str:
-    """`failure-2.1a2b3c4d5e6f`: derived from the training inputs and the code, not the bytes."""
-    inputs = {
-        "model": name,
-        "format": FORMAT_VERSION,
-        "settings": dict(settings),
-        "code": code_digest(),
-        "scikit_learn": sklearn.__version__,
-        "numpy": np.__version__,
-    }
-    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-    return f"{name}-{FORMAT_VERSION}.{digest[:12]}"
-
-
-def save(model: Any, model_dir: Path, name: str, version: str, card: dict[str, Any]) -> None:
-    """Write one artifact and its card (version and SHA-256 of the artifact included)."""
-    save_all({name: (model, version, card)}, model_dir)
-
-
-def save_all(
-    models: dict[str, tuple[Any, str, dict[str, Any]]],
-    model_dir: Path,
-    extra: dict[str, str] | None = None,
-) -> None:
-    """Write several artifacts, their cards and `extra` files (name -> text) all or nothing:
-    everything is written and checked in a staging folder inside `model_dir` first, then moved
-    in; a failure leaves `model_dir` as it was."""
-    model_dir = Path(model_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
-    try:
-        for name, (model, version, card) in models.items():
-            path = artifact_path(staging, name)
-            sio.dump(model, path)
-            untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
-            if untrusted:
-                raise UntrustedArtifact(
-                    f"{name} would need untrusted types: {', '.join(untrusted)}"
-                )
-            written = {**card, "version": version, "artifact_sha256": sha256(path)}
-            card_path(staging, name).write_text(json.dumps(written, indent=2))
-        for file_name, text in (extra or {}).items():
-            (staging / file_name).write_text(text)
-        for path in sorted(staging.iterdir()):
-            path.replace(model_dir / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def load(model_dir: Path, name: str) -> tuple[Any, dict[str, Any]]:
-    """The model and its card; refuses artifacts holding types outside TRUSTED_TYPES and
-    artifacts whose bytes are not the ones their card describes."""
-    path = artifact_path(model_dir, name)
+def load(folder: Path, kind: str) -> tuple[Any, dict[str, Any]]:
+    """The model and its card; refuses artifacts of another format, holding types outside
+    TRUSTED_TYPES, or whose bytes are not the ones their card describes."""
+    path = artifact_path(folder, kind)
     if not path.exists():
-        raise ModelNotFound(f"no {name} model at {path}: run `python -m models.train`")
-    card_file = card_path(model_dir, name)
+        raise ModelNotFound(f"no {kind} model at {path}: run `chargewatch train`")
+    card_file = card_path(folder, kind)
     if not card_file.exists():
         raise UntrustedArtifact(f"{path} has no card ({card_file.name}): retrain it")
     card: dict[str, Any] = json.loads(card_file.read_text())
-    if card.get("artifact_sha256") != sha256(path) or "version" not in card:
+    made = format_of(str(card.get("version", "")))
+    if made != FORMAT_VERSION:
+        raise UntrustedArtifact(
+            f"{path} was made by another chargewatch (artifact format {made or 'unknown'}, "
+            f"this one reads {FORMAT_VERSION}): retrain (`chargewatch train`)"
+        )
+    if card.get("artifact_sha256") != file_sha256(path):
         raise UntrustedArtifact(f"{path} is not the artifact its card describes: retrain it")
     untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
     if untrusted:
@@ -123,6 +67,12 @@ def load(model_dir: Path, name: str) -> tuple[Any, dict[str, Any]]:
     except Exception as exc:  # skops raises several types for a damaged file
         raise UntrustedArtifact(f"{path} could not be loaded safely: {exc}") from exc
     return model, card
+
+
+def format_of(version: str) -> str | None:
+    """The artifact format a version names: `failure-3.1a2b3c4d5e6f` -> "3"."""
+    _, dash, rest = version.rpartition("-")
+    return rest.split(".", 1)[0] if dash and "." in rest else None
 
 
 def _load_trusted(path: Path) -> Any:

@@ -10,7 +10,6 @@ artifact is then checked against the card's checksum like any other. The built-i
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Final
@@ -106,18 +105,7 @@ class MlflowReleases:
                     artifact_uri=found.source, dst_path=folder, tracking_uri=self.tracking_uri
                 )
             )
-            target = registry.folder(kind, version)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
-            try:
-                for path in (artifact_path(local, kind), card_path(local, kind)):
-                    shutil.copy2(path, staging / path.name)
-                staging.rename(target)
-            except OSError:
-                if not target.exists():
-                    raise
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+            registry.receive(kind, version, [artifact_path(local, kind), card_path(local, kind)])
 
 
 def fetcher(tracking_uri: str | None) -> Any:

@@ -5,9 +5,8 @@ and never deployed by training.
     MODEL_DIR/releases/<type>/first          the version of the type's first release
 
 Which release serves (champion, canary, shadow) is not decided here: that alias state lives in
-Redis (releases), so every worker on every host agrees. Without it a type's first release
-is its champion. Artifacts of the layout before releases (`MODEL_DIR/<type>.skops` and card) are
-adopted as releases when the registry is opened, the files left in place.
+Redis (releases.store), so every worker on every host agrees. Without it a type's first release
+is its champion. Opening a registry reads nothing and writes nothing.
 """
 
 from __future__ import annotations
@@ -16,23 +15,24 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from models.errors import ModelNotFound
 from vocabulary import ID_REGEX, TYPE_NAMES
 
-from .cards import artifact_path, card_path, read_card
+from .cards import artifact_path, file_sha256, read_card
+from .errors import UnknownRelease
+
+if TYPE_CHECKING:
+    from models.core.predictor import Predictor
 
 RELEASES: Final = "releases"
 FIRST: Final = "first"
 DEFAULT_RETENTION: Final = 10
-
-
-class UnknownRelease(ModelNotFound, ValueError):
-    """A version that is not a registered release of the type (the message says which)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,6 @@ class Registry:
     def __init__(self, model_dir: str | Path) -> None:
         self.model_dir = Path(model_dir)
         self.root = self.model_dir / RELEASES
-        self._adopt_flat()
 
     def folder(self, kind: str, version: str) -> Path:
         return self.root / check_kind(kind) / check_version(version)
@@ -125,8 +124,6 @@ class Registry:
     def problem(self, kind: str, version: str) -> str | None:
         """Why this host cannot serve a release (missing, no card, checksum differs), or None.
         Reads bytes and a card only: no model is loaded."""
-        import hashlib
-
         try:
             release = self.get(kind, version)
         except (UnknownRelease, ValueError) as exc:
@@ -134,9 +131,28 @@ class Registry:
         path = artifact_path(release.folder, kind)
         if not path.exists():
             return f"{path} is missing"
-        if hashlib.sha256(path.read_bytes()).hexdigest() != release.artifact_sha256:
+        if file_sha256(path) != release.artifact_sha256:
             return f"{path} is not the artifact its card describes (checksum differs)"
         return None
+
+    def predictor(self, versions: Mapping[str, str] | None = None) -> Predictor:
+        """The releases named by `versions` (type -> version), each type's first release where
+        none is named, behind one Predictor."""
+        from models.core.predictor import Predictor  # scikit-learn only where models load
+
+        chosen = {kind: (versions or {}).get(kind) or self.first(kind) for kind in TYPE_NAMES}
+        loaded = {}
+        for kind, version in chosen.items():
+            if version is None:
+                raise ModelNotFound(f"no {kind} model in {self.root}: run `chargewatch train`")
+            loaded[kind] = self.load(kind, version)
+        return Predictor(
+            loaded["failure"][0],
+            loaded["maintenance"][0],
+            loaded["anomaly"][0],
+            {kind: card["version"] for kind, (_, card) in loaded.items()},
+            {kind: card for kind, (_, card) in loaded.items()},
+        )
 
     def load(self, kind: str, version: str) -> tuple[Any, dict[str, Any]]:
         """A release's model and card, its artifact checked against the card's checksum."""
@@ -153,22 +169,17 @@ class Registry:
         a release already registered is kept as it is. Type -> whether it was new."""
         added = {}
         for kind, (model, version, card) in models.items():
-            target = self.folder(kind, version)
-            if target.exists():
-                added[kind] = False
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
-            try:
-                from . import artifacts
-
-                stamped = {**card, "registered_at": _now()}
-                artifacts.save_all({kind: (model, version, stamped)}, staging, extra)
-                added[kind] = _move_in(staging, target)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+            stamped = {**card, "registered_at": _now()}
+            fill = partial(_write_release, kind=kind, model=model, version=version, card=stamped)
+            added[kind] = self._publish(kind, version, partial(fill, extra=extra or {}))
             self._claim_first(kind, version)
         return added
+
+    def receive(self, kind: str, version: str, files: Collection[Path]) -> bool:
+        """A release's files from elsewhere (MLflow) copied in whole; checked when loaded."""
+        return self._publish(
+            kind, version, lambda folder: [shutil.copy2(f, folder / f.name) for f in files]
+        )
 
     def prune(self, kind: str, keep: int, protected: Collection[str] = ()) -> list[str]:
         """Delete releases older than the newest `keep`, never the first nor a `protected` one
@@ -188,25 +199,41 @@ class Registry:
         with os.fdopen(fd, "w") as out:
             out.write(version + "\n")
 
-    def _adopt_flat(self) -> None:
-        """Artifacts of the layout before releases become releases (copied, not moved)."""
-        for kind in TYPE_NAMES:
-            flat = artifact_path(self.model_dir, kind)
-            card = read_card(self.model_dir, kind)
-            if not flat.exists() or card is None:
-                continue
-            version = check_version(card.get("version"))
-            target = self.folder(kind, version)
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
-                try:
-                    shutil.copy2(flat, artifact_path(staging, kind))
-                    shutil.copy2(card_path(self.model_dir, kind), card_path(staging, kind))
-                    _move_in(staging, target)
-                finally:
-                    shutil.rmtree(staging, ignore_errors=True)
-            self._claim_first(kind, version)
+    def _publish(self, kind: str, version: str, fill: Callable[[Path], object]) -> bool:
+        """Fill a staging folder beside the release's folder, then rename it into place: a
+        release appears whole or not at all. False when it was there already (or another
+        process was first)."""
+        target = self.folder(kind, version)
+        if target.exists():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+        try:
+            fill(staging)
+            return _move_in(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def firsts(self) -> dict[str, str]:
+        """Type -> its first release (types without one left out): what serves until the alias
+        state in Redis says otherwise. Loads no model."""
+        return {kind: v for kind in TYPE_NAMES if (v := self.first(kind)) is not None}
+
+
+def _write_release(
+    folder: Path,
+    *,
+    kind: str,
+    model: Any,
+    version: str,
+    card: dict[str, Any],
+    extra: dict[str, str],
+) -> None:
+    from . import artifacts  # scikit-learn and skops only where a model is written
+
+    artifacts.write(folder, kind, model, version, card)
+    for name, text in extra.items():
+        (folder / name).write_text(text)
 
 
 def _move_in(staging: Path, target: Path) -> bool:

@@ -17,7 +17,8 @@ from cachepolicy.instructions import FAILED, command, first_reply
 from cachepolicy.keys import RELEASE_HISTORY_KEY, RELEASE_HISTORY_LENGTH, release_state_key
 from vocabulary import TYPE_NAMES
 
-from .aliases import AliasState, Move, MoveConflict
+from .aliases import AliasState, Move
+from .errors import MoveConflict, StoreUnavailable
 
 CAS_SCRIPT = """
 local current = redis.call('GET', KEYS[1])
@@ -29,10 +30,6 @@ redis.call('LPUSH', KEYS[2], ARGV[3])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[4]) - 1)
 return 1
 """
-
-
-class StoreUnavailable(RuntimeError):
-    """Redis did not answer a move: nothing was moved."""
 
 
 class ReleaseStore:

@@ -1,22 +1,16 @@
-"""Errors raised by the task layer (input errors from cachepolicy and models pass through)."""
+"""Errors raised by the task layer, and which errors are the caller's (kinds: top-level
+`errors`; input errors from cachepolicy, models, ingest and releases pass through)."""
 
 from __future__ import annotations
 
-from cachepolicy.errors import (
-    InvalidChargerId,
-    InvalidKey,
-    InvalidPredictionType,
-    InvalidTenantId,
-)
-from ingest.frames import InvalidFrame
-from models.errors import InvalidTelemetry
+from errors import ChargewatchError, Conflict, InputError
 
 
-class TaskError(Exception):
+class TaskError(ChargewatchError):
     """Base class of the task layer's own errors."""
 
 
-class NoTelemetry(TaskError):
+class NoTelemetry(TaskError, Conflict):
     """`metrics=None` was given and no telemetry is stored for the charger."""
 
     @classmethod
@@ -31,26 +25,12 @@ class PoisonMessage(TaskError):
     """The message was delivered more often than allowed (it keeps killing workers)."""
 
 
-class InvalidArguments(TaskError, ValueError):
+class InvalidArguments(TaskError, InputError):
     """Task arguments of the wrong shape (not a list, too many chargers, ...)."""
 
 
-class InvalidOutcome(TaskError, ValueError):
-    """An outcome that cannot be recorded as given; the message names the field."""
-
-
-# Caller mistakes: fail at once, never retried, logged without a traceback, and not dead
-# letters (they are the caller's to fix).
-INPUT_ERRORS: tuple[type[Exception], ...] = (
-    InvalidChargerId,
-    InvalidTenantId,
-    InvalidKey,
-    InvalidPredictionType,
-    InvalidTelemetry,
-    InvalidArguments,
-    InvalidOutcome,
-    InvalidFrame,
-    NoTelemetry,
-)
+# Caller mistakes (wrong input, or nothing to predict from yet): fail at once, never retried,
+# logged without a traceback, and not dead letters (they are the caller's to fix).
+INPUT_ERRORS: tuple[type[Exception], ...] = (InputError, Conflict)
 # Expected outcomes: no traceback, no retry. A poison message is kept as a dead letter.
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (*INPUT_ERRORS, PoisonMessage)

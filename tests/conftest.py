@@ -15,6 +15,7 @@ from cachepolicy.embedded import RedisProcess
 from cachepolicy.keys import WORKERS_KEY
 from models import Predictor
 from models.train.fit import train_all
+from releases.registry import Registry
 from tests.stack import TEST_OVERRIDES, Stack
 
 # The Docker smoke suite runs with pytest-celery's plugin: `make test-docker`.
@@ -88,7 +89,7 @@ def two_releases(trained: tuple[Path, dict], tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="session")
 def predictor(trained: tuple[Path, dict]) -> Predictor:
-    return Predictor.load(trained[0])
+    return Registry(trained[0]).predictor()
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from pathlib import Path
 import vocabulary
 from cachepolicy.settings import CacheSettings
 from models.telemetry.schema import PREDICTION_SCHEMAS
-from releases.artifacts import MODEL_NAMES
 from tasks.config import build, queues
 from tasks.settings import AppSettings
+from vocabulary import TYPE_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def test_every_prediction_type_has_a_ttl_setting_schema_model_and_task() -> None
         assert settings.ttl_for(name) > 0
         assert kind.ttl_setting in CacheSettings.model_fields
         assert PREDICTION_SCHEMAS[name].__name__ == kind.schema
-        assert name in MODEL_NAMES
+        assert name in TYPE_NAMES
         assert kind.task.startswith("tasks.")
         assert kind.derived_from in (None, *vocabulary.TYPE_NAMES)
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.telemetry.ocpp import CHARGING_STATUSES, ERROR_GROUPS, ConnectorStatus, count_by_group
-from models.telemetry.rating import AC_CEILING_KW, DEFAULT_KW, NOMINAL_FAN_RPM, NOMINAL_VOLTAGE
+from models.telemetry.rating import NOMINAL_FAN_RPM, NOMINAL_VOLTAGE, ratings_of
 from models.telemetry.schema import ChargerMetrics
 
 Array = npt.NDArray[np.float64]
@@ -180,12 +180,7 @@ def frame_from_readings(r: Readings) -> TelemetryFrame:
     charger's class and rating (models.telemetry.rating's defaults), status flags, typical values
     for
     absent sensors (a charger without a fan sensor is not judged as having a stopped fan)."""
-    kind_given = np.array([t or "" for t in r.charger_type.tolist()], dtype=object)
-    is_dc = np.where(kind_given == "DC", 1.0, np.where(kind_given == "AC", 0.0, np.nan))
-    is_dc = np.where(np.isnan(is_dc), (np.nan_to_num(r.rated_kw) > AC_CEILING_KW) * 1.0, is_dc)
-    rated = np.where(
-        np.isnan(r.rated_kw), np.where(is_dc > 0, DEFAULT_KW["DC"], DEFAULT_KW["AC"]), r.rated_kw
-    )
+    is_dc, rated = ratings_of(r.charger_type, r.rated_kw)
     status = r.status
     nominal_fan = np.where(is_dc > 0, NOMINAL_FAN_RPM["DC"], NOMINAL_FAN_RPM["AC"])
     nominal_volts = np.where(is_dc > 0, NOMINAL_VOLTAGE["DC"], NOMINAL_VOLTAGE["AC"])

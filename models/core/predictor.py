@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from models.errors import ModelNotFound
-from models.telemetry.schema import ChargerMetrics, finite, iso, utcnow
-from releases.artifacts import MODEL_NAMES
-from releases.registry import Registry
+from models.telemetry.schema import ChargerMetrics, finite
+from models.telemetry.times import iso, utcnow
 from vocabulary import TYPE_NAMES
 
 from .anomaly import THRESHOLD_SCORE, AnomalyDetector
@@ -60,26 +57,6 @@ class Predictor:
             "anomaly": self._anomaly,
         }
         assert set(self._kinds) == set(TYPE_NAMES), "a prediction type without a model"
-
-    @classmethod
-    def load(cls, model_dir: str | Path, versions: Mapping[str, str] | None = None) -> Predictor:
-        """The releases named by `versions` (type -> version), each type's first release where
-        none is named, from MODEL_DIR's registry."""
-        registry = Registry(model_dir)
-        chosen = {kind: (versions or {}).get(kind) or registry.first(kind) for kind in MODEL_NAMES}
-        for kind, version in chosen.items():
-            if version is None:
-                raise ModelNotFound(
-                    f"no {kind} model in {registry.root}: run `python -m models.train`"
-                )
-        loaded = {kind: registry.load(kind, str(version)) for kind, version in chosen.items()}
-        return cls(
-            loaded["failure"][0],
-            loaded["maintenance"][0],
-            loaded["anomaly"][0],
-            {name: card["version"] for name, (_, card) in loaded.items()},
-            {name: card for name, (_, card) in loaded.items()},
-        )
 
     def replacing(self, kind: str, model: Any, card: dict[str, Any]) -> Predictor:
         """This predictor with one type's model swapped for another release's (a canary or a

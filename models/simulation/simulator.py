@@ -23,7 +23,7 @@ import numpy.typing as npt
 from models.core.features import TelemetryFrame
 from models.telemetry.ocpp import ERROR_GROUPS
 from models.telemetry.rating import NOMINAL_FAN_RPM, NOMINAL_VOLTAGE
-from models.telemetry.schema import iso
+from models.telemetry.times import iso
 
 HORIZON_DAYS = 30
 ANOMALY_TYPES = (

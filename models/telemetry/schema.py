@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, Literal
 
 import orjson
 from pydantic import (
@@ -27,9 +28,45 @@ MAX_METADATA_BYTES = 4096
 MAX_ERROR_CODES = 32
 MAX_AC_KW = 44.0  # three-phase 63 A
 MIN_DC_KW = 5.0
+# An error code: OCPP's ChargePointErrorCode names or a vendor's string.
+CODE_PATTERN = r"[A-Za-z0-9_.:-]{1,64}"
 
 
-VendorCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The plausible range of a measured value (inclusive, but for `above`: strictly above)."""
+
+    low: float
+    high: float
+    above: bool = False
+
+    def field(self, *, optional: bool = False) -> Any:
+        """These bounds as a pydantic field (None by default when `optional`)."""
+        gt, ge = (self.low, None) if self.above else (None, self.low)
+        if optional:
+            return Field(None, gt=gt, ge=ge, le=self.high)
+        return Field(gt=gt, ge=ge, le=self.high)
+
+    def describe(self) -> str:
+        return f"{'above ' if self.above else ''}{self.low:g}..{self.high:g}"
+
+
+# Every measured value's range: the telemetry documents, the live state and the dataset format.
+BOUNDS: Final = {
+    "energy_delivered": Bound(0, 100_000),
+    "power": Bound(0, 1_000),
+    "temperature": Bound(-50, 150),
+    "uptime_hours": Bound(0, 1_000_000),
+    "total_sessions": Bound(0, 100_000_000),
+    "rated_power_kw": Bound(0, 1_000, above=True),
+    "connector_temperature": Bound(-50, 200),
+    "fan_rpm": Bound(0, 20_000),
+    "grid_voltage": Bound(0, 1_000),
+    "downtime_hours": Bound(0, 100_000),
+    "cost": Bound(0, 1e9),
+}
+
+VendorCode = Annotated[str, Field(pattern=f"^{CODE_PATTERN}$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -40,21 +77,23 @@ class ChargerMetrics(BaseModel):
 
     charger_id: str = Field(pattern=CHARGER_ID_PATTERN)
     connector_status: ConnectorStatus
-    energy_delivered: Finite = Field(ge=0, le=100_000)
-    power: Finite = Field(ge=0, le=1_000)
-    temperature: Finite = Field(ge=-50, le=150)
+    energy_delivered: Finite = BOUNDS["energy_delivered"].field()
+    power: Finite = BOUNDS["power"].field()
+    temperature: Finite = BOUNDS["temperature"].field()
     error_codes: list[VendorCode] = Field(default_factory=list, max_length=MAX_ERROR_CODES)
-    uptime_hours: Finite = Field(ge=0, le=1_000_000)
-    total_sessions: int = Field(ge=0, le=100_000_000, strict=True)
+    uptime_hours: Finite = BOUNDS["uptime_hours"].field()
+    total_sessions: int = Field(
+        ge=BOUNDS["total_sessions"].low, le=BOUNDS["total_sessions"].high, strict=True
+    )
     last_maintenance: dt.datetime | None = None
     metadata: dict[str, Any] | None = None
     # The charger's class: its rated power, or its type (models.telemetry.rating: defaults).
-    rated_power_kw: Finite | None = Field(None, gt=0, le=1_000)
+    rated_power_kw: Finite | None = BOUNDS["rated_power_kw"].field(optional=True)
     charger_type: Literal["AC", "DC"] | None = None
     # Optional richer fields; the models fill gaps with typical values.
-    connector_temperature: Finite | None = Field(None, ge=-50, le=200)
-    fan_rpm: Finite | None = Field(None, ge=0, le=20_000)
-    grid_voltage: Finite | None = Field(None, ge=0, le=1_000)
+    connector_temperature: Finite | None = BOUNDS["connector_temperature"].field(optional=True)
+    fan_rpm: Finite | None = BOUNDS["fan_rpm"].field(optional=True)
+    grid_voltage: Finite | None = BOUNDS["grid_voltage"].field(optional=True)
     timestamp: dt.datetime | None = None
 
     @field_validator("connector_status", mode="before")
@@ -146,14 +185,6 @@ def describe(exc: ValidationError) -> str:
         parts.append(f"{field}: {error['msg']}")
     more = len(exc.errors()) - 5
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 class Window(BaseModel):

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import sklearn
 
+from errors import Rejected
 from models.core.anomaly import THRESHOLD_SCORE, AnomalyDetector
 from models.core.failure import FailureModel
 from models.core.features import (
@@ -40,9 +41,12 @@ from models.errors import ModelError
 from models.simulation import scenarios
 from models.simulation.simulator import inject_anomalies
 from models.telemetry.schema import ChargerMetrics
+from models.telemetry.times import day_of
 from models.train.datasets.simulated import write_simulated
-from releases import artifacts, drift
+from models.train.versions import code_digest, model_version
+from releases import drift
 from releases.registry import DEFAULT_RETENTION, Registry
+from vocabulary import TYPE_NAMES
 
 from .datasets import DatasetRefused, History, read_history
 from .evaluation import (
@@ -61,7 +65,7 @@ WARNING_THRESHOLD = next(level.floor for level in LEVELS if level.action == "WIT
 TEST_SHARE = 0.2  # of the chargers (by-charger split) and of the time span (time split)
 
 
-class NotBetterThanTheRule(ModelError):
+class NotBetterThanTheRule(ModelError, Rejected):
     """The trained model does not beat the rule baseline on the held-out window."""
 
 
@@ -140,7 +144,7 @@ def train_from(
     rule = rule_score(frame)
     deployed = _deployed_scores(model_dir, X)
     evaluations = {
-        f"held-out window (readings from {_iso(split.cut)}, after a {horizon_days:g}-day gap)": {
+        f"held-out window (readings from {day_of(split.cut)}, after a {horizon_days:g}-day gap)": {
             name: ranking_metrics(y[split.window], s[split.window], w[split.window])
             for name, s in _scores(p, rule, deployed).items()
         },
@@ -181,7 +185,7 @@ def train_from(
         "training_rows": int(split.train.sum()),
         "held_out_chargers": split.held_chargers,
         "scikit_learn": sklearn.__version__,
-        "code_sha256": artifacts.code_digest(),
+        "code_sha256": code_digest(),
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "split": "time: a held-out window after a gap of one horizon; by charger: held-out "
         "chargers before the gap; the trees calibrate on chargers they never saw",
@@ -222,7 +226,7 @@ def train_from(
         horizon_days=horizon_days,
     )
     models = {"failure": failure, "maintenance": planner, "anomaly": detector}
-    versions = {name: artifacts.model_version(name, settings) for name in models}
+    versions = {name: model_version(name, settings) for name in models}
     registry = Registry(model_dir)
     registry.register(
         {name: (model, versions[name], cards[name]) for name, model in models.items()},
@@ -315,10 +319,6 @@ def _cards(
     }
 
 
-def _iso(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).date().isoformat()
-
-
 def _frame(metrics: list[ChargerMetrics]) -> Any:
     return frame_from_metrics(metrics, scenarios.NOW)
 
@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         from releases.mlflow_registry import MlflowReleases
 
         mlflow, registry = MlflowReleases(options.mlflow), Registry(options.model_dir)
-        for name in artifacts.MODEL_NAMES:
+        for name in TYPE_NAMES:
             number = mlflow.register(registry.get(name, cards[name]["version"]))
             print(f"  {name}: MLflow model chargewatch-{name} version {number}")
     return 0
@@ -407,7 +407,7 @@ def _print_summary(cards: dict[str, Card], model_dir: str) -> None:
         f"field scenarios: failure ROC AUC {field['failure_roc_auc']:.3f} (target 0.97), "
         f"mean sick {field['failure_mean_sick']:.2f} / healthy {field['failure_mean_healthy']:.3f}"
     )
-    for name in artifacts.MODEL_NAMES:
+    for name in TYPE_NAMES:
         print(f"  {name}: {cards[name]['version']}")
 
 

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import vocabulary
 from cachepolicy.keys import scoped_id
 from models import ChargerMetrics, fingerprint
-from models.telemetry.schema import utcnow
+from models.telemetry.times import utcnow
 
 from ..wire import Document
 from ..worker.runtime import Runtime

@@ -28,9 +28,9 @@ from cachepolicy.telemetry import telemetry_commands
 from ingest import Call, parse_call
 from ingest.state import Applied, ChargerState, apply
 from models import ChargerMetrics
-from models.telemetry.schema import utcnow
+from models.telemetry.times import utcnow
+from releases.errors import StoreUnavailable
 from releases.outcomes import Outcome, Outcomes
-from releases.store import StoreUnavailable
 
 from ..celery import app
 from ..errors import INPUT_ERRORS, InvalidArguments

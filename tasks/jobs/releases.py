@@ -20,10 +20,12 @@ from cachepolicy.metrics import merge
 from cachepolicy.telemetry import decode_or_none
 from models import InvalidTelemetry, parse_metrics
 from models.core.features import frame_from_metrics
-from models.telemetry.schema import ChargerMetrics, utcnow
+from models.telemetry.schema import ChargerMetrics
+from models.telemetry.times import utcnow
 from releases import tally
-from releases.aliases import CANARY, AliasState, MoveRefused, move
+from releases.aliases import CANARY, AliasState, move
 from releases.drift import DRIFT_WARNING, inputs_of, psi
+from releases.errors import MoveRefused
 from releases.guard import Limits, verdict
 from releases.outcomes import Outcomes, outcome_of
 from releases.registry import check_version

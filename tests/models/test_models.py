@@ -22,8 +22,9 @@ from models import (
 from models.core.failure import MIN_FACTOR_LOG_ODDS, FailureModel
 from models.core.features import FAILURE_FEATURE_NAMES, failure_matrix
 from models.simulation.simulator import FleetSimulator, fleet_telemetry
-from releases.artifacts import MODEL_NAMES, artifact_path, card_path
+from releases.artifacts import artifact_path, card_path
 from releases.registry import Registry
+from vocabulary import TYPE_NAMES
 
 
 def released(model_dir: Path, name: str) -> Path:
@@ -34,7 +35,7 @@ def released(model_dir: Path, name: str) -> Path:
 
 def test_training_writes_artifacts_and_cards(trained: tuple[Path, dict]) -> None:
     folder, cards = trained
-    for name in MODEL_NAMES:
+    for name in TYPE_NAMES:
         assert artifact_path(released(folder, name), name).exists()
         card = json.loads(card_path(released(folder, name), name).read_text())
         assert card["version"].startswith(f"{name}-2.")
@@ -55,13 +56,13 @@ def test_training_writes_artifacts_and_cards(trained: tuple[Path, dict]) -> None
 
 
 def test_artifacts_are_not_pickles(trained: tuple[Path, dict]) -> None:
-    for name in MODEL_NAMES:
+    for name in TYPE_NAMES:
         head = artifact_path(released(trained[0], name), name).read_bytes()[:4]
         assert head == b"PK\x03\x04"  # a skops zip, not a pickle stream
 
 
 def test_loading_refuses_an_untrusted_artifact(trained: tuple[Path, dict], tmp_path: Path) -> None:
-    for name in MODEL_NAMES:
+    for name in TYPE_NAMES:
         # The layout before releases (flat files in MODEL_DIR): adopted, then checked alike.
         shutil.copy(artifact_path(released(trained[0], name), name), artifact_path(tmp_path, name))
         shutil.copy(card_path(released(trained[0], name), name), card_path(tmp_path, name))
@@ -76,12 +77,12 @@ def test_loading_refuses_an_untrusted_artifact(trained: tuple[Path, dict], tmp_p
     card["artifact_sha256"] = sha256(artifact_path(tmp_path, "anomaly"))
     card_path(tmp_path, "anomaly").write_text(json.dumps(card))
     with pytest.raises(UntrustedArtifact, match="untrusted"):
-        Predictor.load(tmp_path)
+        Registry(tmp_path).predictor()
 
 
 def test_missing_artifacts_say_how_to_train(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFound, match=r"models\.train"):
-        Predictor.load(tmp_path)
+        Registry(tmp_path).predictor()
 
 
 def test_the_same_training_gives_the_same_version_and_another_seed_another(
@@ -92,24 +93,24 @@ def test_the_same_training_gives_the_same_version_and_another_seed_another(
     first = train_all(tmp_path / "a", seed=12, chargers=300, days=120)
     again = train_all(tmp_path / "b", seed=12, chargers=300, days=120)
     other = train_all(tmp_path / "c", seed=13, chargers=300, days=120)
-    for name in MODEL_NAMES:
+    for name in TYPE_NAMES:
         assert first[name]["version"] == again[name]["version"]
         assert other[name]["version"] != first[name]["version"]
         # The bytes differ (skops is not reproducible), the versions do not.
-        assert Predictor.load(tmp_path / "b").versions[name] == first[name]["version"]
+        assert Registry(tmp_path / "b").predictor().versions[name] == first[name]["version"]
 
 
 def test_an_artifact_that_is_not_the_one_its_card_describes_is_refused(
     trained: tuple[Path, dict], tmp_path: Path
 ) -> None:
-    for name in MODEL_NAMES:
+    for name in TYPE_NAMES:
         # The layout before releases (flat files in MODEL_DIR): adopted, then checked alike.
         shutil.copy(artifact_path(released(trained[0], name), name), artifact_path(tmp_path, name))
         shutil.copy(card_path(released(trained[0], name), name), card_path(tmp_path, name))
     with artifact_path(tmp_path, "failure").open("ab") as damaged:
         damaged.write(b"tampered")
     with pytest.raises(UntrustedArtifact, match="not the artifact its card describes"):
-        Predictor.load(tmp_path)
+        Registry(tmp_path).predictor()
 
 
 def test_estimator_contract() -> None:

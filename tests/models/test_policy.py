@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.core.policy import LEVELS, in_days, iso_after, level_of, levels_of
-from models.telemetry.schema import iso
+from models.telemetry.times import iso
 
 probabilities = st.lists(st.floats(0, 1), min_size=1, max_size=50)
 moments = st.datetimes(

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from models import Predictor, UntrustedArtifact
-from releases.artifacts import MODEL_NAMES, artifact_path, card_path
-from releases.registry import Registry, UnknownRelease
+from models import UntrustedArtifact
+from releases.artifacts import artifact_path, card_path
+from releases.errors import UnknownRelease
+from releases.registry import Registry
+from vocabulary import TYPE_NAMES
 
 
 @pytest.fixture
@@ -25,15 +27,15 @@ def test_a_second_training_registers_beside_the_first_and_deploys_nothing(
     two: Path, trained: tuple[Path, dict]
 ) -> None:
     registry = Registry(two)
-    for name in MODEL_NAMES:
+    for name in TYPE_NAMES:
         releases = registry.releases(name)
         assert len(releases) == 2
         assert registry.first(name) == trained[1][name]["version"] == releases[0].version
         assert releases[0].registered_at < releases[1].registered_at
     # Without an alias state the first release of each type serves.
-    assert Predictor.load(two).versions == {n: trained[1][n]["version"] for n in MODEL_NAMES}
-    newer = {n: registry.releases(n)[1].version for n in MODEL_NAMES}
-    assert Predictor.load(two, newer).versions == newer
+    assert Registry(two).predictor().versions == {n: trained[1][n]["version"] for n in TYPE_NAMES}
+    newer = {n: registry.releases(n)[1].version for n in TYPE_NAMES}
+    assert Registry(two).predictor(newer).versions == newer
 
 
 def test_registering_a_version_again_keeps_the_release_as_it_is(two: Path) -> None:
@@ -86,12 +88,12 @@ def test_retention_keeps_the_newest_the_first_and_the_protected(two: Path, tmp_p
 
 def test_the_layout_before_releases_is_adopted(trained: tuple[Path, dict], tmp_path: Path) -> None:
     source = Registry(trained[0])
-    for name in MODEL_NAMES:
+    for name in TYPE_NAMES:
         release = source.folder(name, str(source.first(name)))
         shutil.copy(artifact_path(release, name), artifact_path(tmp_path, name))
         shutil.copy(card_path(release, name), card_path(tmp_path, name))
     adopted = Registry(tmp_path)
-    for name in MODEL_NAMES:
+    for name in TYPE_NAMES:
         assert adopted.first(name) == trained[1][name]["version"]
         card = json.loads(
             card_path(adopted.folder(name, str(adopted.first(name))), name).read_text()

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from models.train.report import REPORT_NAME
-from releases.artifacts import MODEL_NAMES, artifact_path
+from releases.artifacts import artifact_path
 from releases.cards import card_path
 from releases.registry import Registry
+from vocabulary import TYPE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium")
@@ -50,7 +51,7 @@ def test_simulate_then_train_from_the_files(simulated: Path, tmp_path: Path) -> 
     done = run("train", "--data", str(simulated), "--model-dir", str(models))
     assert done.returncode == 0, done.stderr
     assert "beats the rule" in done.stdout
-    for name in MODEL_NAMES:
+    for name in TYPE_NAMES:
         assert artifact_path(newest(models, name), name).exists()
     card = json.loads(card_path(newest(models, "failure"), "failure").read_text())
     assert card["training"]["source"] == str(simulated)

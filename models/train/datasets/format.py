@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from models.telemetry.ocpp import STATUS_ALIASES, ConnectorStatus
+from models.telemetry.schema import BOUNDS, Bound
 
 Kind = Literal["string", "float", "int", "time", "codes"]
 
@@ -18,40 +19,43 @@ class Column:
     name: str
     kind: Kind
     required: bool = False
-    low: float | None = None  # inclusive bounds of a number
-    high: float | None = None
+
+    @property
+    def bound(self) -> Bound | None:
+        """The plausible range of a number column: the telemetry's own (one table)."""
+        return BOUNDS.get(self.name) if self.kind in ("float", "int") else None
 
 
 TELEMETRY: Final = (
     Column("charger_id", "string", True),
     Column("timestamp", "time", True),
     Column("connector_status", "string", True),
-    Column("energy_delivered", "float", True, 0, 100_000),
-    Column("power", "float", True, 0, 1_000),
-    Column("temperature", "float", True, -50, 150),
-    Column("uptime_hours", "float", True, 0, 1_000_000),
-    Column("total_sessions", "int", True, 0, 100_000_000),
+    Column("energy_delivered", "float", True),
+    Column("power", "float", True),
+    Column("temperature", "float", True),
+    Column("uptime_hours", "float", True),
+    Column("total_sessions", "int", True),
     Column("error_codes", "codes"),
     Column("last_maintenance", "time"),
-    Column("rated_power_kw", "float", False, 0.1, 1_000),
+    Column("rated_power_kw", "float", False),
     Column("charger_type", "string"),
-    Column("connector_temperature", "float", False, -50, 200),
-    Column("fan_rpm", "float", False, 0, 20_000),
-    Column("grid_voltage", "float", False, 0, 1_000),
+    Column("connector_temperature", "float", False),
+    Column("fan_rpm", "float", False),
+    Column("grid_voltage", "float", False),
     Column("tenant_id", "string"),
 )
 EVENTS: Final = (
     Column("charger_id", "string", True),
     Column("timestamp", "time", True),
     Column("kind", "string", True),
-    Column("downtime_hours", "float", False, 0, 100_000),
-    Column("cost", "float", False, 0, 1e9),
+    Column("downtime_hours", "float", False),
+    Column("cost", "float", False),
     Column("component", "string"),
     Column("note", "string"),
 )
 CHARGERS: Final = (
     Column("charger_id", "string", True),
-    Column("rated_power_kw", "float", False, 0.1, 1_000),
+    Column("rated_power_kw", "float", False),
     Column("charger_type", "string"),
     Column("installed_at", "time"),
     Column("vendor", "string"),

@@ -28,8 +28,11 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from errors import InputError
 from models.core.features import Readings
 from models.errors import ModelError
+from models.telemetry.rating import ratings_of
+from models.telemetry.times import iso_of
 from vocabulary import ID_REGEX
 
 from .format import CHARGER_TYPES, EVENT_KINDS, STATUSES
@@ -45,7 +48,7 @@ POSITIVE_BOOST: Final = 4.0
 Array = npt.NDArray[np.float64]
 
 
-class DatasetRefused(ModelError):
+class DatasetRefused(ModelError, InputError):
     """A dataset that breaks the format: one line per problem (file, row, column)."""
 
     def __init__(self, problems: Sequence[Problem | str]) -> None:
@@ -336,8 +339,7 @@ class _Scan:
     def _count_usage(self, cols: dict[str, Any], time: Array) -> None:
         hours = ((time % DAY) // 3600).astype(int)
         charging = cols["connector_status"] == "Charging"
-        kind = cols["charger_type"]
-        is_dc = (kind == "DC") | (np.nan_to_num(cols["rated_power_kw"]) > 22)
+        is_dc = ratings_of(cols["charger_type"], cols["rated_power_kw"])[0] > 0
         for name, mask in (("AC", ~is_dc), ("DC", is_dc)):
             self.charging[name] += np.bincount(hours[charging & mask], minlength=24)
 
@@ -425,8 +427,8 @@ class _Scan:
                 "repairs": int((ev_kind == "repair").sum()),
                 "maintenance_events": int(service.sum()),
                 "positive_share": round(positives / rows, 4) if rows else 0.0,
-                "from": _iso(float(self._time_range[0])) if rows else None,
-                "to": _iso(float(self._time_range[1])) if rows else None,
+                "from": iso_of(float(self._time_range[0])) if rows else None,
+                "to": iso_of(float(self._time_range[1])) if rows else None,
                 "rows_read": read_rows,
                 "rejected_rows": rejected,
                 "sampled_rows": len(time),
@@ -486,12 +488,6 @@ def _uniform(key: Keys) -> Array:
     z = z ^ (z >> np.uint64(31))
     out: Array = (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
     return out
-
-
-def _iso(seconds: float) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def content_hash(root: Path) -> str:

@@ -23,14 +23,14 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from models.telemetry.ocpp import ERROR_GROUPS, group_of
+from models.telemetry.schema import CODE_PATTERN, MAX_ERROR_CODES
 
 from .format import CODE_SEPARATOR, TABLES, Column
 
 BATCH_ROWS: Final = 65_536
 # Rows a streamed table hands over at once (read_blocks): about 16 batches.
 BLOCK_ROWS: Final = 16 * BATCH_ROWS
-MAX_CODES: Final = 32
-CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+CODE = re.compile(CODE_PATTERN)
 GROUPS: Final = tuple(ERROR_GROUPS)
 Values = npt.NDArray[Any]
 
@@ -282,11 +282,13 @@ def _numbers(raw: pa.Array, column: Column) -> tuple[Values, Values]:
     present = ~np.asarray(raw.is_null(), dtype=bool) & (wrong == "")
     for j in np.flatnonzero(present & ~np.isfinite(values)):
         wrong[j] = f"{values[j]} is not a finite number"
-    if column.low is not None and column.high is not None:
+    bound = column.bound
+    if bound is not None:
         with np.errstate(invalid="ignore"):
-            out = present & np.isfinite(values) & ((values < column.low) | (values > column.high))
+            low = values <= bound.low if bound.above else values < bound.low
+            out = present & np.isfinite(values) & (low | (values > bound.high))
         for j in np.flatnonzero(out):
-            wrong[j] = f"{values[j]:g} is outside {column.low:g}..{column.high:g}"
+            wrong[j] = f"{values[j]:g} is outside {bound.describe()}"
     if column.kind == "int":
         with np.errstate(invalid="ignore"):
             fraction = present & np.isfinite(values) & (values != np.round(values))
@@ -346,10 +348,10 @@ def _codes(raw: pa.Array, column: Column) -> tuple[dict[str, Values], Values]:
     # Each (reading, code) once: a code repeated in one report is one fault.
     pairs = np.unique(rows * len(codes) + index)
     rows, index = pairs // len(codes), pairs % len(codes)
-    many = np.bincount(rows, minlength=n) > MAX_CODES
+    many = np.bincount(rows, minlength=n) > MAX_ERROR_CODES
     for i in np.flatnonzero(many):
-        wrong[i] = f"{int(np.sum(rows == i))} error codes; at most {MAX_CODES}"
-    valid = np.array([CODE_PATTERN.fullmatch(c) is not None for c in codes], dtype=bool)
+        wrong[i] = f"{int(np.sum(rows == i))} error codes; at most {MAX_ERROR_CODES}"
+    valid = np.array([CODE.fullmatch(c) is not None for c in codes], dtype=bool)
     for i, code in zip(rows[~valid[index]], index[~valid[index]], strict=True):
         if not wrong[i]:
             wrong[i] = (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from releases.aliases import AliasState, MoveRefused, move
+from releases.aliases import AliasState, move
+from releases.errors import MoveRefused
 
 A, B, C = "failure-2.aaaa", "failure-2.bbbb", "failure-2.cccc"
 

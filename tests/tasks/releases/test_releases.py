@@ -22,8 +22,9 @@ from cachepolicy.keys import STATS_KEY, variant_segment
 from models.simulation.simulator import fleet_telemetry
 from models.train.fit import train_all
 from releases.admin import ReleaseAdmin
-from releases.aliases import MoveConflict, move
+from releases.aliases import move
 from releases.arms import in_share
+from releases.errors import MoveConflict
 from releases.registry import Registry
 from releases.store import ReleaseStore
 from tasks.client import PredictionClient
