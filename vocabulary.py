@@ -15,6 +15,10 @@ from typing import Final
 ID_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 ID_REGEX: Final = re.compile(ID_PATTERN)
 
+# What can happen to a charger in the field: the history's events, the outcomes releases are
+# scored against. A failure puts the charger out of service until the next repair.
+EVENT_KINDS: Final = ("failure", "repair", "maintenance", "inspection")
+
 
 @dataclass(frozen=True, slots=True)
 class PredictionType:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from cachepolicy.executor import SyncExecutor
 from cachepolicy.instructions import FAILED, command, first_reply
 from cachepolicy.keys import OUTCOMES_KEY, OUTCOMES_LENGTH, scoped_id, split_scoped_id
-from models.train.datasets.format import EVENT_KINDS
+from vocabulary import EVENT_KINDS
 
 from .errors import InvalidOutcome, StoreUnavailable
 

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 RELEASES: Final = "releases"
 FIRST: Final = "first"
-DEFAULT_RETENTION: Final = 10
 
 
 @dataclass(frozen=True, slots=True)

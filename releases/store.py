@@ -8,7 +8,9 @@ a state half-moved; the loser is told to look again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -19,6 +21,9 @@ from vocabulary import TYPE_NAMES
 
 from .aliases import AliasState, Move
 from .errors import MoveConflict, StoreUnavailable
+
+if TYPE_CHECKING:
+    from cachepolicy.settings import CacheSettings
 
 CAS_SCRIPT = """
 local current = redis.call('GET', KEYS[1])
@@ -99,3 +104,24 @@ class ReleaseStore:
                 if len(moves) >= limit:
                     break
         return moves
+
+
+def read_named(settings: CacheSettings) -> list[str] | None:
+    """The releases the alias states name, read once over a short-lived connection that logs
+    nothing (a command that asks once has no use for the fail-open warnings and the breaker's);
+    None when the cache does not answer."""
+    from cachepolicy import SyncCacheService
+
+    quick = settings.model_copy(
+        update={"redis_socket_connect_timeout": 1.0, "redis_socket_timeout": 1.0}
+    )
+    logger = logging.getLogger("cachepolicy")
+    before, logger.disabled = logger.disabled, True
+    try:
+        with SyncCacheService(quick) as cache:
+            states = ReleaseStore(cache.executor).states()
+    finally:
+        logger.disabled = before
+    if states is None:
+        return None
+    return sorted({version for state in states.values() for version in state.releases()})

@@ -1,4 +1,5 @@
-"""AppSettings: the cache's settings plus what the Celery backend, API and Flower need."""
+"""AppSettings: the cache's and the releases' settings plus what the Celery backend, the API,
+Flower and the OCPP endpoint need."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 
 from cachepolicy.settings import CacheSettings, check_redis_url
+from releases.settings import ReleaseSettings
 
 
 def check_broker_url(value: str) -> str:
@@ -16,12 +18,12 @@ def check_broker_url(value: str) -> str:
     return check_redis_url(value)
 
 
-class AppSettings(CacheSettings):
-    """One settings object for the whole process, read from the environment or `.env`."""
+class AppSettings(CacheSettings, ReleaseSettings):
+    """One settings object for the whole process, read from the environment or `.env`: the
+    cache's and the releases' settings, and what the Celery backend, API and Flower need."""
 
     celery_broker_url: str = "redis://localhost:6380/1"
     celery_result_backend: str = "redis://localhost:6380/2"
-    model_dir: str = "./artifacts"
     log_format: Literal["text", "json"] = "text"
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
@@ -67,23 +69,9 @@ class AppSettings(CacheSettings):
     # per this many seconds (a flapping connector costs one refresh per window).
     ocpp_debounce: float = Field(3.0, gt=0)
 
-    # Model releases (releases): how often each process re-reads the alias state (a move
-    # reaches every worker within this plus its next request), how many releases of each type
-    # training keeps, MLflow's registry for those who run one.
-    release_refresh_seconds: float = Field(1.0, gt=0)
-    model_retention: int = Field(10, ge=1)
-    mlflow_tracking_uri: str | None = None
-    # Guardrails: a canary is stopped when, after this many requests in each arm, its error
-    # rate or IMMEDIATE share exceeds the champion's by these percentage points, or its p99
-    # latency is this many times the champion's.
-    guard_min_requests: int = Field(200, ge=1)
-    guard_error_rate_points: float = Field(2.0, ge=0)
-    guard_immediate_points: float = Field(5.0, ge=0)
-    guard_p99_ratio: float = Field(1.5, ge=1)
+    # Beat's release jobs: the guardrails' check and the drift measurement.
     beat_release_interval: float = Field(30.0, gt=0)
     beat_drift_interval: float = Field(300.0, gt=0)
-    # Chargers whose stored telemetry is binned for the drift figures, per check.
-    drift_sample: int = Field(20_000, ge=100)
 
     beat_invalidation_interval: float = Field(10.0, gt=0)
     beat_purge_interval: float = Field(60.0, gt=0)

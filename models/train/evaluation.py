@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
@@ -41,18 +41,11 @@ def calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10, w: Weights =
     return float(total)
 
 
-def failure_metrics(y: np.ndarray, p: np.ndarray, w: Weights = None) -> dict[str, float | bool]:
-    y = np.asarray(y).astype(int)
-    out: dict[str, float | bool] = {
-        "roc_auc": float(roc_auc_score(y, p, sample_weight=w)),
-        "pr_auc": float(average_precision_score(y, p, sample_weight=w)),
-        "brier": float(brier_score_loss(y, p, sample_weight=w)),
-        "calibration_error": calibration_error(y, p, w=w),
-        "base_rate": float(np.average(y, weights=_weights(y, w))),
-        "rows": len(y),
-    }
-    out["roc_auc_target_met"] = out["roc_auc"] >= TARGETS["roc_auc"]
-    out["calibration_target_met"] = out["calibration_error"] <= TARGETS["calibration_error"]
+def failure_metrics(y: np.ndarray, p: np.ndarray, w: Weights = None) -> dict[str, Any]:
+    """Ranking and calibration on one held-out set, and whether the targets are met."""
+    out: dict[str, Any] = dict(ranking_metrics(y, p, w))
+    out["roc_auc_target_met"] = bool(out["roc_auc"] >= TARGETS["roc_auc"])
+    out["calibration_target_met"] = bool(out["calibration_error"] <= TARGETS["calibration_error"])
     return out
 
 
@@ -132,12 +125,17 @@ def lead_times(
     return out
 
 
-def ranking_metrics(y: np.ndarray, p: np.ndarray, w: Weights = None) -> dict[str, float]:
-    """What an operator compares a model and a baseline on, one held-out set."""
+ONE_CLASS: Final = "no AUC: the set holds one class only (no failure, or only failures)"
+
+
+def ranking_metrics(y: np.ndarray, p: np.ndarray, w: Weights = None) -> dict[str, Any]:
+    """What an operator compares a model and a baseline on, one held-out set. The AUCs of a
+    set with one class are NaN, and `note` says why."""
     y = np.asarray(y).astype(int)
     both = len(np.unique(y)) == 2
     weights = _weights(y, w)
     return {
+        "positives": int(y.sum()),
         "roc_auc": float(roc_auc_score(y, p, sample_weight=w)) if both else float("nan"),
         "pr_auc": float(average_precision_score(y, p, sample_weight=w)) if both else float("nan"),
         "brier": float(brier_score_loss(y, np.clip(p, 0, 1), sample_weight=w)),
@@ -146,6 +144,7 @@ def ranking_metrics(y: np.ndarray, p: np.ndarray, w: Weights = None) -> dict[str
         "base_rate": float(np.average(y, weights=weights)) if len(y) else 0.0,
         "rows": len(y),
         "rows_represented": round(float(weights.sum())),
+        **({} if both else {"note": ONE_CLASS}),
     }
 
 

@@ -65,7 +65,6 @@ CHARGERS: Final = (
 TABLES: Final = {"telemetry": TELEMETRY, "events": EVENTS, "chargers": CHARGERS}
 REQUIRED_TABLES: Final = ("telemetry", "events")
 
-EVENT_KINDS: Final = ("failure", "repair", "maintenance", "inspection")
 CHARGER_TYPES: Final = ("AC", "DC")
 # Statuses a reading may carry: OCPP 1.6's, and the seed service's aliases.
 STATUSES: Final = {s.value: s.value for s in ConnectorStatus} | {

@@ -33,9 +33,9 @@ from models.core.features import Readings
 from models.errors import ModelError
 from models.telemetry.rating import ratings_of
 from models.telemetry.times import iso_of
-from vocabulary import ID_REGEX
+from vocabulary import EVENT_KINDS, ID_REGEX
 
-from .format import CHARGER_TYPES, EVENT_KINDS, STATUSES
+from .format import CHARGER_TYPES, STATUSES
 from .reader import Problem, Table, read_blocks, read_table, structure_problem, table_files
 
 DAY: Final = 86_400.0

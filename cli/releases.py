@@ -10,22 +10,23 @@ from __future__ import annotations
 import getpass
 import json
 import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 import vocabulary
 
-from .main import KIND_HELP, Tenant, client, console, one_line_errors, settings
+from .common import KIND_HELP, Json, Tenant, client, console, one_line_errors, settings
 
 if TYPE_CHECKING:
     from releases.admin import ReleaseAdmin
+    from releases.aliases import Move
     from tasks.settings import AppSettings
 
 models = typer.Typer(help="Model releases: list, promote, canary, shadow, stop, rollback.")
 outcomes = typer.Typer(help="What happened in the field (scored against each release).")
 
-Json = Annotated[bool, typer.Option("--json", help="print JSON")]
 By = Annotated[str | None, typer.Option(help="who moves (the audit trail; default user@host)")]
 Why = Annotated[str, typer.Option(help="why (kept in the audit trail)")]
 Share = Annotated[float, typer.Option(help="percent of the chargers, above 0, at most 100")]
@@ -48,10 +49,25 @@ def admin(config: AppSettings | None = None) -> ReleaseAdmin:
     return ReleaseAdmin(cache.executor, Registry(config.model_dir), config.cache_version, mlflow)
 
 
-def named_releases(config: AppSettings) -> list[str]:
-    """The releases the alias states name (retention spares them); none when Redis is away."""
-    found = admin(config).store.states() or {}
-    return sorted({v for state in found.values() for v in state.releases()})
+# What each move did, in words (only the moved action's sentence is made: a promote has no
+# share to print).
+MOVED: dict[str, Callable[[Move], str]] = {
+    "promote": lambda r: f"{r.to_version} is now the champion of {r.kind} (was {r.from_version})",
+    "canary": lambda r: (
+        f"{r.to_version} answers for {r.share:g}% of {r.kind}'s chargers "
+        f"(champion {r.from_version})"
+    ),
+    "shadow": lambda r: (
+        f"{r.to_version} is computed beside {r.from_version} for {r.share:g}% "
+        f"of {r.kind}'s computed predictions"
+    ),
+    "stop": lambda r: (
+        f"the experiment of {r.from_version} on {r.kind} is stopped (champion {r.to_version})"
+    ),
+    "rollback": lambda r: (
+        f"{r.to_version} is the champion of {r.kind} again (was {r.from_version})"
+    ),
+}
 
 
 def _by(by: str | None) -> str:
@@ -76,18 +92,7 @@ def _moved(
     if as_json:
         print(json.dumps(asdict(record)))
         return
-    what = {
-        "promote": f"{record.to_version} is now the champion of {record.kind} "
-        f"(was {record.from_version})",
-        "canary": f"{record.to_version} answers for {record.share:g}% of {record.kind}'s "
-        f"chargers (champion {record.from_version})",
-        "shadow": f"{record.to_version} is computed beside {record.from_version} for "
-        f"{record.share:g}% of {record.kind}'s computed predictions",
-        "stop": f"the experiment of {record.from_version} on {record.kind} is stopped "
-        f"(champion {record.to_version})",
-        "rollback": f"{record.to_version} is the champion of {record.kind} again "
-        f"(was {record.from_version})",
-    }[action]
+    what = MOVED[action](record)
     console.print(
         f"{what}; every worker follows within {config.release_refresh_seconds:g} s",
         highlight=False,
@@ -222,7 +227,7 @@ def _print_compare(report: dict[str, Any]) -> None:
         console.print(
             f"    outcomes  warnings {o['warnings']:,}  failures {o['failures']:,}  precision "
             f"{_pct(o['precision'])}  recall {_pct(o['recall'])}  median lead "
-            f"{o['median_lead_days']} d",
+            f"{_days(o['median_lead_days'])}",
             highlight=False,
         )
         drifted = {f: v for f, v in r["drift"].items() if f != "checked_at" and v > 0.1}
@@ -236,6 +241,10 @@ def _print_compare(report: dict[str, Any]) -> None:
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _days(value: float | None) -> str:
+    return "- (no warned failure yet)" if value is None else f"{value:g} d"
 
 
 def _ms(value: float | None) -> str:
