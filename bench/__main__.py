@@ -11,6 +11,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from models.train.fit import train_all
+
 from bench import (
     cache_figures,
     health_figures,
@@ -29,8 +31,7 @@ from bench.common import Figure
 from bench.report import write
 from cachepolicy.embedded import RedisProcess
 from models import Predictor
-from models.train.fit import train_all
-from releases.registry import Registry
+from releases.disk.registry import Registry
 from tasks.local.localstack import LocalStack
 
 Step = Callable[[], Figure | list[Figure]]

@@ -15,13 +15,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from models.train.fit import train_all
+
 import vocabulary
 from bench.common import Figure, p50, percentile, sample
 from cachepolicy import SyncCacheService
 from models.simulation.simulator import fleet_telemetry
-from models.train.fit import train_all
-from releases.admin import ReleaseAdmin
-from releases.registry import Registry
+from releases.disk.registry import Registry
+from releases.live.admin import ReleaseAdmin
 from tasks.client import PredictionClient
 from tasks.local.localstack import LocalStack
 from tasks.sending import send

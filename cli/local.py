@@ -98,7 +98,7 @@ def run(
     from cli.demo import Traffic, run_demo
     from cli.ocpp_demo import run_ocpp_demo
     from cli.stack import run_stack
-    from releases.registry import Registry
+    from releases.disk.registry import Registry
     from tasks.local.launcher import wait_for_workers
 
     config = settings()

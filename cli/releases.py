@@ -20,8 +20,8 @@ import vocabulary
 from .common import KIND_HELP, Json, Tenant, client, console, one_line_errors, settings
 
 if TYPE_CHECKING:
-    from releases.admin import ReleaseAdmin
-    from releases.aliases import Move
+    from releases.live.admin import ReleaseAdmin
+    from releases.rules.aliases import Move
     from tasks.settings import AppSettings
 
 models = typer.Typer(help="Model releases: list, promote, canary, shadow, stop, rollback.")
@@ -36,13 +36,13 @@ Kind = Annotated[str, typer.Argument(help=KIND_HELP)]
 
 def admin(config: AppSettings | None = None) -> ReleaseAdmin:
     from cachepolicy import SyncCacheService
-    from releases.admin import ReleaseAdmin
-    from releases.registry import Registry
+    from releases.disk.registry import Registry
+    from releases.live.admin import ReleaseAdmin
 
     config = config or settings()
     mlflow = None
     if config.mlflow_tracking_uri:
-        from releases.mlflow_registry import MlflowReleases
+        from releases.disk.mlflow_registry import MlflowReleases
 
         mlflow = MlflowReleases(config.mlflow_tracking_uri)
     cache = SyncCacheService(config)
@@ -191,8 +191,8 @@ def models_history(
 def models_compare(kind: Kind, as_json: Json = False) -> None:
     """Per release and arm: requests, hit rate, latency, scores, shadow agreement, drift, and
     against recorded outcomes the precision, recall and lead time of its warnings."""
-    from releases.compare import compare
-    from releases.outcomes import Outcomes
+    from releases.live.compare import compare
+    from releases.live.outcomes import Outcomes
 
     tool = admin()
     state = tool.state(kind)
@@ -261,7 +261,7 @@ def outcomes_add(
     timeout: Annotated[float, typer.Option(help="seconds to wait for a worker")] = 10.0,
 ) -> None:
     """Record an outcome (sent as `tasks.record_outcome`; a worker stores it)."""
-    from releases.outcomes import outcome_of
+    from releases.live.outcomes import outcome_of
 
     outcome_of(charger_id, kind, at, tenant)  # refused here before anything is sent
     with client() as c:

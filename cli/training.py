@@ -61,7 +61,7 @@ def in_use(config: AppSettings) -> list[str]:
     """The releases the alias states name (retention spares them). Without the cache none is
     named, and training's retention spares the newest and every type's first anyway: said in
     one line, never a connection error's log."""
-    from releases.store import read_named
+    from releases.live.store import read_named
 
     named = read_named(config)
     if named is None:

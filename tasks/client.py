@@ -31,9 +31,9 @@ from cachepolicy.keys import scoped_id, telemetry_key, validate_type
 from cachepolicy.metrics import OTHER
 from cachepolicy.operations import PredictionOps
 from models import fingerprint, parse_metrics
-from releases import tally
-from releases.routing import ReleaseBook
-from releases.store import ReleaseStore
+from releases.live.routing import ReleaseBook
+from releases.live.store import ReleaseStore
+from releases.rules import tally
 
 from .config import make_app
 from .errors import InvalidArguments, NoTelemetry

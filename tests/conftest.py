@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 import redis
+from models.train.fit import train_all
 
 from cachepolicy import CacheSettings
 from cachepolicy.embedded import RedisProcess
 from cachepolicy.keys import WORKERS_KEY
 from models import Predictor
-from models.train.fit import train_all
-from releases.registry import Registry
+from releases.disk.registry import Registry
 from tests.stack import TEST_OVERRIDES, Stack
 
 # The Docker smoke suite runs with pytest-celery's plugin: `make test-docker`.

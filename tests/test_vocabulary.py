@@ -1,4 +1,4 @@
-"""One vocabulary: every layer names prediction types, tasks and queues from vocabulary.py, and
+"""One vocabulary: every layer names prediction types, tasks and queues from `vocabulary`, and
 each type has everything it needs (TTL setting, model, schema, task). Pure logic."""
 
 from __future__ import annotations

@@ -45,8 +45,8 @@ def options_of(argv: list[str] | None) -> TrainingOptions:
 
 def register_in_mlflow(trained: Trained, options: TrainingOptions) -> Iterator[str]:
     """Each release also in MLflow's Model Registry; a line per model version."""
-    from releases.mlflow_registry import MlflowReleases
-    from releases.registry import Registry
+    from releases.disk.mlflow_registry import MlflowReleases
+    from releases.disk.registry import Registry
 
     if not options.mlflow:
         return

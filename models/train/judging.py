@@ -25,7 +25,7 @@ from models.core.policy import LEVELS
 from models.simulation import scenarios
 from models.simulation.simulator import inject_anomalies
 from models.telemetry.schema import ChargerMetrics
-from releases import drift
+from releases.rules import drift
 
 from .datasets import History
 from .evaluation import (

@@ -23,7 +23,7 @@ from models.core.features import anomaly_matrix, failure_matrix, frame_from_read
 from models.core.maintenance import MaintenancePlanner
 from models.errors import ModelError
 from models.telemetry.times import iso, utcnow
-from releases.registry import Registry
+from releases.disk.registry import Registry
 from vocabulary import TYPE_NAMES
 
 from .datasets import DatasetRefused, History, read_history

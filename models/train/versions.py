@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from releases.artifacts import FORMAT_VERSION
+from releases.disk.artifacts import FORMAT_VERSION
 
 MODELS = Path(__file__).resolve().parents[1]  # the models package
 DECIDING_ROOMS: Final = ("telemetry", "core", "train")

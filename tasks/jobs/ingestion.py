@@ -30,7 +30,7 @@ from ingest.state import Applied, ChargerState, apply
 from models import ChargerMetrics
 from models.telemetry.times import utcnow
 from releases.errors import StoreUnavailable
-from releases.outcomes import Outcome, Outcomes
+from releases.live.outcomes import Outcome, Outcomes
 
 from ..celery import app
 from ..errors import INPUT_ERRORS, InvalidArguments

@@ -13,7 +13,7 @@ from cachepolicy import Tagged
 from cachepolicy.keys import scoped_id
 from ingest.state import as_sent
 from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
-from releases import tally
+from releases.rules import tally
 from vocabulary import PREDICTION_TYPES
 
 from ..celery import app

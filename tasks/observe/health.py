@@ -20,8 +20,8 @@ import vocabulary
 from cachepolicy import SyncCacheService
 from cachepolicy.instructions import command, first_reply
 from cachepolicy.keys import DRIFT_KEY
-from releases.drift import DRIFT_WARNING
-from releases.store import ReleaseStore
+from releases.live.store import ReleaseStore
+from releases.rules.drift import DRIFT_WARNING
 
 from ..settings import AppSettings
 from ..state.chargers_seen import ChargersSeen

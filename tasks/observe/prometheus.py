@@ -38,8 +38,8 @@ from cachepolicy.metrics import (
     latency_field,
     merge,
 )
-from releases import tally
-from releases.store import ReleaseStore
+from releases.live.store import ReleaseStore
+from releases.rules import tally
 
 from ..settings import AppSettings
 from ..state.chargers_seen import ChargersSeen

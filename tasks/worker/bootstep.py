@@ -17,11 +17,11 @@ from typing import Any
 from celery import bootsteps
 
 from cachepolicy import SyncCacheService
-from releases.aliases import AliasState
-from releases.mlflow_registry import fetcher
-from releases.registry import Registry
-from releases.serving import HostCheck
-from releases.store import ReleaseStore
+from releases.disk.mlflow_registry import fetcher
+from releases.disk.registry import Registry
+from releases.live.serving import HostCheck
+from releases.live.store import ReleaseStore
+from releases.rules.aliases import AliasState
 
 from ..state.heartbeats import Heartbeat, Heartbeats
 

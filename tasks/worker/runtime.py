@@ -14,12 +14,12 @@ from celery import Celery
 from cachepolicy import SyncCacheService
 from models import Predictor
 from models.train.datasets.writer import HistoryWriter
-from releases.mlflow_registry import fetcher
-from releases.recorder import ReleaseRecorder
-from releases.registry import Registry
-from releases.routing import ReleaseBook
-from releases.serving import ReleaseServing
-from releases.store import ReleaseStore
+from releases.disk.mlflow_registry import fetcher
+from releases.disk.registry import Registry
+from releases.live.recorder import ReleaseRecorder
+from releases.live.routing import ReleaseBook
+from releases.live.serving import ReleaseServing
+from releases.live.store import ReleaseStore
 from vocabulary import SHADOW_COMPARE
 
 from ..hit_rule import hit_checks

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from api.app import create_api
 from models.simulation.simulator import fleet_telemetry
-from releases.registry import Registry
+from releases.disk.registry import Registry
 from tests.stack import TEST_OVERRIDES, Stack
 
 KEY = {"X-API-Key": "k3y"}

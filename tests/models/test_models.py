@@ -22,8 +22,8 @@ from models import (
 from models.core.failure import MIN_FACTOR_LOG_ODDS, FailureModel
 from models.core.features import FAILURE_FEATURE_NAMES, failure_matrix
 from models.simulation.simulator import FleetSimulator, fleet_telemetry
-from releases.artifacts import artifact_path, card_path
-from releases.registry import Registry
+from releases.disk.artifacts import artifact_path, card_path
+from releases.disk.registry import Registry
 from vocabulary import TYPE_NAMES
 
 
@@ -70,7 +70,7 @@ def test_loading_refuses_an_untrusted_artifact(trained: tuple[Path, dict], tmp_p
     # card vouching for its bytes: the trusted list still refuses it.
     import os
 
-    from releases.artifacts import sha256
+    from releases.disk.artifacts import sha256
 
     sio.dump({"model": os.system}, artifact_path(tmp_path, "anomaly"))
     card = json.loads(card_path(tmp_path, "anomaly").read_text())

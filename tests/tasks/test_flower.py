@@ -16,9 +16,9 @@ import pytest
 from cachepolicy import SyncCacheService
 from cachepolicy.embedded import free_port
 from models.simulation.simulator import fleet_telemetry
-from releases.aliases import AliasState, Experiment, Move
-from releases.registry import Registry
-from releases.store import ReleaseStore
+from releases.disk.registry import Registry
+from releases.live.store import ReleaseStore
+from releases.rules.aliases import AliasState, Experiment, Move
 from tasks.local.launcher import ManagedProcess, settings_env
 from tasks.worker.bootstep import PREFIX
 from tests.stack import Stack, wait_until

@@ -14,7 +14,7 @@ from ocpp.v16 import call as v16
 from cachepolicy.embedded import RedisProcess
 from models.train.datasets import read_history
 from models.train.datasets.writer import HistoryWriter
-from releases.outcomes import Outcomes
+from releases.live.outcomes import Outcomes
 from tasks.jobs.ingestion import ingest_many
 from tasks.local.localstack import local_settings
 from tasks.worker.runtime import Runtime

@@ -3,7 +3,7 @@ by a new experiment, and the tenant part of who the charger is."""
 
 from __future__ import annotations
 
-from releases.arms import in_share
+from releases.rules.arms import in_share
 
 CHARGERS = [f"CHG_{i:05d}" for i in range(20_000)]
 

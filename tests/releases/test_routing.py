@@ -12,9 +12,9 @@ import pytest
 
 from cachepolicy import SyncCacheService
 from cachepolicy.embedded import RedisProcess
-from releases.aliases import AliasState
-from releases.routing import ReleaseBook
-from releases.store import ReleaseStore
+from releases.live.routing import ReleaseBook
+from releases.live.store import ReleaseStore
+from releases.rules.aliases import AliasState
 from tests.conftest import build_settings
 
 

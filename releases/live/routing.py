@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from cachepolicy.keys import variant_segment
+from releases.rules.aliases import CANARY, CHAMPION, SHADOW, AliasState
+from releases.rules.arms import Route, in_share
 from vocabulary import TYPE_NAMES
 
-from .aliases import CANARY, CHAMPION, SHADOW, AliasState
-from .arms import Route, in_share
 from .store import ReleaseStore
 
 REFRESH_SECONDS = 1.0

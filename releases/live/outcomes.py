@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from cachepolicy.executor import SyncExecutor
 from cachepolicy.instructions import FAILED, command, first_reply
 from cachepolicy.keys import OUTCOMES_KEY, OUTCOMES_LENGTH, scoped_id, split_scoped_id
+from releases.errors import InvalidOutcome, StoreUnavailable
 from vocabulary import EVENT_KINDS
-
-from .errors import InvalidOutcome, StoreUnavailable
 
 # An outcome dated further ahead than this is a mistake (a clock or a typo), not the field.
 FUTURE_SLACK_SECONDS = 300.0

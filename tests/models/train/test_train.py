@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from models.train.report import REPORT_NAME
-from releases.artifacts import artifact_path
-from releases.cards import card_path
-from releases.registry import Registry
+from releases.disk.artifacts import artifact_path
+from releases.disk.cards import card_path
+from releases.disk.registry import Registry
 from vocabulary import TYPE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]

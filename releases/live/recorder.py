@@ -30,8 +30,7 @@ from cachepolicy.keys import (
 )
 from cachepolicy.metrics import Metrics
 from models import ChargerMetrics
-
-from . import tally
+from releases.rules import tally
 
 logger = logging.getLogger("chargewatch.releases")
 MAX_PENDING = 2_000

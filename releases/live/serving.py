@@ -15,10 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from models import ModelError, Predictor
-from releases.registry import Registry
+from releases.disk.registry import Registry
+from releases.rules.aliases import AliasState
 from vocabulary import TYPE_NAMES
-
-from .aliases import AliasState
 
 logger = logging.getLogger("chargewatch.releases")
 Fetch = Callable[[Registry, str, str], None]

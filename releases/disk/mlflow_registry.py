@@ -5,7 +5,7 @@ Each type is the registered model `chargewatch-{type}`; each release a model ver
 (never a pickle). The serving release carries the alias `champion`, a canary or shadow
 `challenger`. A host that lacks a release downloads it from here into its registry, and the
 artifact is then checked against the card's checksum like any other. The built-in registry
-(releases.registry) stays the source of what a worker loads.
+(releases.disk.registry) stays the source of what a worker loads.
 """
 
 from __future__ import annotations

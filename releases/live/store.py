@@ -17,10 +17,9 @@ import orjson
 from cachepolicy.executor import SyncExecutor
 from cachepolicy.instructions import FAILED, command, first_reply
 from cachepolicy.keys import RELEASE_HISTORY_KEY, RELEASE_HISTORY_LENGTH, release_state_key
+from releases.errors import MoveConflict, StoreUnavailable
+from releases.rules.aliases import AliasState, Move
 from vocabulary import TYPE_NAMES
-
-from .aliases import AliasState, Move
-from .errors import MoveConflict, StoreUnavailable
 
 if TYPE_CHECKING:
     from cachepolicy.settings import CacheSettings

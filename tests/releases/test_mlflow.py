@@ -14,13 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from models.train.fit import main as train_main
 
 from cachepolicy import SyncCacheService
 from models.simulation.simulator import fleet_telemetry
-from models.train.fit import main as train_main
-from releases.admin import ReleaseAdmin
-from releases.mlflow_registry import CHALLENGER, CHAMPION, MlflowReleases, model_name
-from releases.registry import Registry
+from releases.disk.mlflow_registry import CHALLENGER, CHAMPION, MlflowReleases, model_name
+from releases.disk.registry import Registry
+from releases.live.admin import ReleaseAdmin
 from tests.stack import TEST_OVERRIDES, Stack, wait_until
 
 MLFLOW = shutil.which("mlflow", path=str(Path(sys.executable).parent))

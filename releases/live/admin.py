@@ -15,12 +15,12 @@ from dataclasses import asdict
 from typing import Any
 
 from cachepolicy.executor import SyncExecutor
-from releases.mlflow_registry import MlflowReleases
-from releases.registry import Registry, check_kind
+from releases.disk.mlflow_registry import MlflowReleases
+from releases.disk.registry import Registry, check_kind
+from releases.errors import MoveRefused, StoreUnavailable, UnknownRelease
+from releases.rules.aliases import AliasState, Move, describe, move
 from vocabulary import TYPE_NAMES
 
-from .aliases import AliasState, Move, describe, move
-from .errors import MoveRefused, StoreUnavailable, UnknownRelease
 from .routing import key_segment
 from .store import ReleaseStore
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from models import UntrustedArtifact
-from releases.artifacts import artifact_path, card_path
+from releases.disk.artifacts import artifact_path, card_path
+from releases.disk.registry import Registry
 from releases.errors import UnknownRelease
-from releases.registry import Registry
 from vocabulary import TYPE_NAMES
 
 

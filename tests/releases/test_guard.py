@@ -3,7 +3,7 @@ stop a canary, each named."""
 
 from __future__ import annotations
 
-from releases.guard import Limits, verdict
+from releases.rules.guard import Limits, verdict
 
 
 def arm(requests: int, errors: int = 0, alarms: int = 0, slow_bucket: int = 3) -> dict[str, int]:

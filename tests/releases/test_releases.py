@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from models.train.fit import train_all
 
 from cachepolicy import SyncCacheService
 from cachepolicy.keys import STATS_KEY, variant_segment
 from models.simulation.simulator import fleet_telemetry
-from models.train.fit import train_all
-from releases.admin import ReleaseAdmin
-from releases.aliases import move
-from releases.arms import in_share
+from releases.disk.registry import Registry
 from releases.errors import MoveConflict
-from releases.registry import Registry
-from releases.store import ReleaseStore
+from releases.live.admin import ReleaseAdmin
+from releases.live.store import ReleaseStore
+from releases.rules.aliases import move
+from releases.rules.arms import in_share
 from tasks.client import PredictionClient
 from tasks.local.launcher import settings_env
 from tests.stack import TEST_OVERRIDES, Stack, wait_until

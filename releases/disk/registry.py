@@ -5,7 +5,7 @@ and never deployed by training.
     MODEL_DIR/releases/<type>/first          the version of the type's first release
 
 Which release serves (champion, canary, shadow) is not decided here: that alias state lives in
-Redis (releases.store), so every worker on every host agrees. Without it a type's first release
+Redis (releases.live.store), so every worker on every host agrees. Without it a type's first release
 is its champion. Opening a registry reads nothing and writes nothing.
 """
 
@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from models.errors import ModelNotFound
+from releases.errors import UnknownRelease
 from vocabulary import ID_REGEX, TYPE_NAMES
 
 from .cards import artifact_path, file_sha256, read_card
-from .errors import UnknownRelease
 
 if TYPE_CHECKING:
     from models.core.predictor import Predictor

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import orjson
 
-from .errors import MoveRefused
+from releases.errors import MoveRefused
 
 CANARY: Final = "canary"
 SHADOW: Final = "shadow"
@@ -62,6 +62,10 @@ class AliasState:
         if self.experiment is not None:
             named.append(self.experiment.version)
         return list(dict.fromkeys(named))
+
+    def answering(self) -> list[str]:
+        """The releases whose inputs are recent: the champion and the experiment's."""
+        return [self.champion, *([self.experiment.version] if self.experiment else [])]
 
     def dumps(self) -> bytes:
         return orjson.dumps(asdict(self))

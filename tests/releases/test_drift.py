@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from releases.drift import DRIFT_WARNING, psi, reference
+from releases.rules.drift import DRIFT_WARNING, psi, reference
 
 
 def test_the_same_distribution_is_stable_and_a_shift_is_flagged() -> None:

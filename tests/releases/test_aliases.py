@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from releases.aliases import AliasState, move
 from releases.errors import MoveRefused
+from releases.rules.aliases import AliasState, move
 
 A, B, C = "failure-2.aaaa", "failure-2.bbbb", "failure-2.cccc"
 

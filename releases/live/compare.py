@@ -19,9 +19,9 @@ from typing import Any, Final
 from cachepolicy.executor import SyncExecutor
 from cachepolicy.instructions import FAILED, command
 from cachepolicy.keys import DRIFT_KEY, STATS_KEY, release_seen_key, release_warnings_key
+from releases.rules import tally
+from releases.rules.aliases import AliasState
 
-from . import tally
-from .aliases import AliasState
 from .outcomes import Outcome
 
 HORIZON_DAYS: Final = 30.0
