@@ -11,8 +11,6 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from models.train.fit import train_all
-
 from bench import (
     cache_figures,
     health_figures,
@@ -31,6 +29,7 @@ from bench.common import Figure
 from bench.report import write
 from cachepolicy.embedded import RedisProcess
 from models import Predictor
+from models.train.run import train_simulated
 from releases.disk.registry import Registry
 from tasks.local.localstack import LocalStack
 
@@ -132,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = 0
     with tempfile.TemporaryDirectory(prefix="chargewatch-bench-") as tmp:
         folder = Path(tmp)
-        train_all(
+        train_simulated(
             folder / "models",
             seed=42,
             chargers=300 if options.quick else 1000,

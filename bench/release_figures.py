@@ -15,12 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from models.train.fit import train_all
-
 import vocabulary
 from bench.common import Figure, p50, percentile, sample
 from cachepolicy import SyncCacheService
 from models.simulation.simulator import fleet_telemetry
+from models.train.run import train_simulated
 from releases.disk.registry import Registry
 from releases.live.admin import ReleaseAdmin
 from tasks.client import PredictionClient
@@ -35,7 +34,7 @@ def second_release(stack: LocalStack) -> tuple[str, str]:
     """(champion, another release) of failure, training one more when there is only one."""
     model_dir = Path(stack.settings.model_dir)
     if len(Registry(model_dir).releases("failure")) < 2:
-        train_all(model_dir, seed=7, chargers=300, days=120)
+        train_simulated(model_dir, seed=7, chargers=300, days=120)
     first, other = (r.version for r in Registry(model_dir).releases("failure")[:2])
     return first, other
 
@@ -218,7 +217,7 @@ def figures(model_dir: Path, logs: Path, quick: bool = False) -> list[Figure]:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="chargewatch-bench-") as tmp:
         folder = Path(tmp)
-        train_all(folder / "models", seed=42, chargers=1000, days=200)
+        train_simulated(folder / "models", seed=42, chargers=1000, days=200)
         found = figures(folder / "models", folder / "logs")
     for f in found:
         ratio = "" if f.ratio is None else f" ({f.ratio:.3f}x, target {f.target})"

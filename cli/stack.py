@@ -46,16 +46,26 @@ def procfile() -> dict[str, str]:
 class LeadersFirst(ProcessManager):
     """honcho's signals, but SIGTERM goes to each process alone, not to its group (see
     `terminate_leader`: a Celery worker stops its own pool). SIGKILL, sent when a process
-    outlives honcho's wait, still goes to the group, so nothing is left behind."""
+    outlives honcho's wait, still goes to the group, so nothing is left behind. `stopping` is
+    set before the first process is told to stop: whoever uses the stack (the demo) then knows
+    that a connection closing is the stop, not a fault."""
+
+    def __init__(self, stopping: threading.Event | None = None) -> None:
+        self.stopping = stopping or threading.Event()
 
     def terminate(self, pid: int) -> None:
+        self.stopping.set()
         terminate_leader(pid)
 
 
-def build_manager(settings: AppSettings, only: set[str] | None = None) -> Manager:
+def build_manager(
+    settings: AppSettings,
+    only: set[str] | None = None,
+    stopping: threading.Event | None = None,
+) -> Manager:
     """A honcho Manager holding the Procfile's processes but Redis (or the `only` ones)."""
     manager = Manager()
-    manager._procmgr = LeadersFirst()  # honcho has no parameter for it; 2.x keeps this name
+    manager._procmgr = LeadersFirst(stopping)  # honcho has no parameter for it (2.x's name)
     env = stack_env(settings)
     for name, entry in procfile().items():
         if (only is None and name != REDIS) or (only is not None and name in only):
@@ -132,7 +142,7 @@ def run_stack(settings: AppSettings, after_start: Callable[[threading.Event], No
         redis = start_redis(settings)
         stopping = threading.Event()
         try:
-            manager = build_manager(settings)
+            manager = build_manager(settings, stopping=stopping)
             demo = threading.Thread(target=after_start, args=(stopping,), name="demo", daemon=True)
             demo.start()
             manager.loop()

@@ -49,8 +49,8 @@ UNEXPECTED: Final = Meaning(exit_code=4, http_status=500)
 MEANINGS: Final[tuple[tuple[type[ChargewatchError], Meaning], ...]] = (
     # Most specific first: the first kind an error is an instance of decides.
     (NotFound, Meaning(exit_code=2, http_status=404)),
+    (Conflict, Meaning(exit_code=2, http_status=409)),  # a move that lost a race is one too
     (InputError, Meaning(exit_code=2, http_status=422)),
-    (Conflict, Meaning(exit_code=2, http_status=409)),
     (Rejected, Meaning(exit_code=1, http_status=422)),
     (Unavailable, Meaning(exit_code=3, http_status=503)),
 )

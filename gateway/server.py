@@ -17,6 +17,7 @@ import hmac
 import logging
 import re
 import ssl
+import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 from http import HTTPStatus
@@ -99,6 +100,21 @@ def admission(
     return check
 
 
+class OneLineErrors(logging.LoggerAdapter[logging.Logger]):
+    """The `ocpp` package logs a frame it refuses with its traceback (two, chained: about 60
+    lines per frame); here it is one line naming the frame and the error (the charger got its
+    CALLERROR, and ingestion counts the frame as refused)."""
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        kwargs.pop("exc_info", None)
+        error = sys.exc_info()[1]
+        self.warning(f"{msg}: %s", *args, error, **kwargs)
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        # "receive message <frame>": frames hold id tags; debug, not info, for the endpoint.
+        self.debug(msg, *args, **kwargs)
+
+
 def central_system(version: str) -> type[Any]:
     """The `ocpp` package's ChargePoint of `version`, answering with `replies` and handing
     each CALL to the feed before the package routes it."""
@@ -106,7 +122,7 @@ def central_system(version: str) -> type[Any]:
 
     class Mirror(base):  # type: ignore[misc, valid-type]
         def __init__(self, charge_point_id: str, connection: Any, feed: Feed, answers: Answers):
-            super().__init__(charge_point_id, connection)
+            super().__init__(charge_point_id, connection, logger=OneLineErrors(log))
             self._feed = feed
             for action in REPLIES[version]:
                 self.route_map[action] = {"_on_action": partial(self._answer, action)}

@@ -15,6 +15,7 @@ cache executor drives, as the cache's own operations are.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
@@ -30,19 +31,21 @@ from cachepolicy.instructions import FAILED, Operation, command, send_one
 from cachepolicy.keys import scoped_id, telemetry_key, validate_type
 from cachepolicy.metrics import OTHER
 from cachepolicy.operations import PredictionOps
+from cachepolicy.telemetry import decode_or_none
 from models import fingerprint, parse_metrics
 from releases.live.routing import ReleaseBook
 from releases.live.store import ReleaseStore
 from releases.rules import tally
 
 from .config import make_app
-from .errors import InvalidArguments, NoTelemetry
+from .errors import InvalidArguments
 from .hit_rule import hit_checks
 from .sending import fleet_chord, send
 from .settings import AppSettings
 from .state.dead_letters import DeadLetters
 from .state.heartbeats import Heartbeats
 from .state.progress import FleetProgress
+from .stored import stored_telemetry
 from .wire import Document, Unchecked
 
 MODEL_VERSIONS_TTL = 2.0
@@ -102,8 +105,8 @@ def lookup(ops: PredictionOps, request: Request, book: ReleaseBook) -> Operation
             "get", OTHER, command("hmget", telemetry_key(scoped), [scoped])
         )
         # FAILED: the cache cannot tell; the worker, reading the same cache, decides.
-        if stored is not FAILED and not isinstance(stored, Exception) and stored[0] is None:
-            raise NoTelemetry.of(request.charger_id)
+        if stored is not FAILED and not isinstance(stored, Exception):
+            stored_telemetry(request.charger_id, decode_or_none(stored[0]))
     return None
 
 
@@ -111,18 +114,28 @@ class ModelVersions:
     """The model versions whose entries are hits: the releases the alias state names (the
     champion, a canary), or before any state the versions live workers serve (heartbeats)."""
 
-    def __init__(self, read: Callable[[], dict[str, set[str]]], ttl: float = MODEL_VERSIONS_TTL):
+    def __init__(
+        self,
+        read: Callable[[], dict[str, set[str]]],
+        ttl: float = MODEL_VERSIONS_TTL,
+        *,
+        on_use: bool = True,
+    ) -> None:
         self._read = read
         self._ttl = ttl
+        self._on_use = on_use  # read when stale on use; else only `refresh` reads
         self._versions: dict[str, set[str]] = {}
         self._until = 0.0
         self.book: ReleaseBook | None = None
 
     def current(self) -> dict[str, set[str]]:
-        now = time.monotonic()
-        if now >= self._until:
-            self._versions, self._until = self._read(), now + self._ttl
+        if self._on_use and time.monotonic() >= self._until:
+            self.refresh()
         return self._versions
+
+    def refresh(self) -> None:
+        """Read the live workers' versions now."""
+        self._versions, self._until = self._read(), time.monotonic() + self._ttl
 
     def served(self, kind: str) -> Collection[str]:
         named = set() if self.book is None else self.book.served(kind)
@@ -134,18 +147,23 @@ class ClientCore:
     rule's model versions, fleet fan-out and dead-letter requeue (blocking calls, which the
     asyncio face runs in a thread)."""
 
+    on_use = True  # read the alias states and live versions when stale, on use
+
     def __init__(self, settings: AppSettings | None, app: Celery | None) -> None:
         self.settings = settings or load_settings(AppSettings)
         self._own_app = app is None  # an app handed in is the caller's to close
         self.app = app or make_app(self.settings)
         # The heartbeats are read through the blocking cache they validate: bound once it exists.
-        self.versions = ModelVersions(lambda: Heartbeats(self.state.executor).model_versions())
+        self.versions = ModelVersions(
+            lambda: Heartbeats(self.state.executor).model_versions(), on_use=self.on_use
+        )
         self.state = self._blocking_cache()
         # The alias states, so a charger's arm and keys are the workers' (releases).
         self.releases = ReleaseBook(
             ReleaseStore(self.state.executor),
             self.settings.cache_version,
             refresh=self.settings.release_refresh_seconds,
+            on_use=self.on_use,
         )
         self.versions.book = self.releases
         self.progress = FleetProgress(self.state.executor)
@@ -287,14 +305,35 @@ class PredictionClient(ClientCore):
 
 
 class AsyncPredictionClient(ClientCore):
-    """The asyncio face: hits through CacheService with the same `lookup`, misses and fleets
-    awaited without blocking the loop."""
+    """The asyncio face: hits through CacheService with the same `lookup`; nothing blocking ever
+    runs on the event loop. The alias states and the live workers' versions are read in a
+    thread by a background task (every RELEASE_REFRESH_SECONDS), a miss is published from a
+    thread, and results and fleets are awaited in threads."""
+
+    on_use = False
 
     def __init__(self, settings: AppSettings | None = None, *, app: Celery | None = None) -> None:
         super().__init__(settings, app)
         self.cache = CacheService(self.settings, validators=hit_checks(self.versions.served))
         self.cache.core.route_by(self.releases)
         self._ops = PredictionOps(self.cache.core)
+        self._following: asyncio.Task[None] | None = None
+
+    def _read_states(self) -> None:
+        self.releases.reload()
+        self.versions.refresh()
+
+    async def _followed(self) -> None:
+        """The first read awaited (off the loop), then kept fresh in the background."""
+        if self._following is None:
+            await asyncio.to_thread(self._read_states)
+            self._following = asyncio.create_task(self._follow())
+
+    async def _follow(self) -> None:
+        every = min(self.settings.release_refresh_seconds, MODEL_VERSIONS_TTL)
+        while True:
+            await asyncio.sleep(every)
+            await asyncio.to_thread(self._read_states)
 
     async def predict(
         self,
@@ -323,10 +362,14 @@ class AsyncPredictionClient(ClientCore):
         *,
         tenant_id: str | None = None,
     ) -> tuple[Prediction | None, AsyncResult[Any] | None]:
-        """As PredictionClient.lookup_or_send, awaited."""
+        """As PredictionClient.lookup_or_send, awaited (a miss is published from a thread:
+        Celery's producer blocks)."""
         request = Request.of(prediction_type, charger_id, metrics, tenant_id)
+        await self._followed()
         hit = await self.cache.executor.run(lookup(self._ops, request, self.releases))
-        return (hit, None) if hit is not None else (None, request.send(self.app))
+        if hit is not None:
+            return hit, None
+        return None, await asyncio.to_thread(request.send, self.app)
 
     async def predict_fleet(
         self,
@@ -350,8 +393,12 @@ class AsyncPredictionClient(ClientCore):
         )
 
     async def close(self) -> None:
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._following
         await self.cache.close()
-        self.close_core()
+        await asyncio.to_thread(self.close_core)
 
 
 def submit_fleet(

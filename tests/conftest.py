@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import redis
-from models.train.fit import train_all
 
 from cachepolicy import CacheSettings
 from cachepolicy.embedded import RedisProcess
 from cachepolicy.keys import WORKERS_KEY
 from models import Predictor
+from models.train.run import train_simulated
 from releases.disk.registry import Registry
 from tests.stack import TEST_OVERRIDES, Stack
 
@@ -73,7 +73,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """The production model set (`python -m models.train` defaults), trained once per session
     and shared by every test (about 6 s)."""
     folder = tmp_path_factory.mktemp("artifacts")
-    cards = train_all(folder)
+    cards = train_simulated(folder)
     return folder, cards
 
 
@@ -83,7 +83,7 @@ def two_releases(trained: tuple[Path, dict], tmp_path_factory: pytest.TempPathFa
     about 3 s). Tests that change it work on a copy."""
     folder = tmp_path_factory.mktemp("two-releases") / "models"
     shutil.copytree(trained[0], folder)
-    train_all(folder, seed=7, chargers=300, days=120)
+    train_simulated(folder, seed=7, chargers=300, days=120)
     return folder
 
 

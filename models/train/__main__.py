@@ -68,7 +68,8 @@ def summary(trained: Trained, model_dir: Path) -> Iterator[str]:
     yield f"  split: {trained.split}"
     yield f"  {f['quality_gate']['verdict']}"
     yield f"judged set: {_figures(judged)}"
-    yield f"held-out chargers: {_figures(held)}"
+    if len(f["evaluation"]) > 1:  # a time split judges held-out chargers too
+        yield f"held-out chargers: {_figures(held)}"
     median = lead["median_lead_days"]
     yield (
         f"lead time: {lead['warned']} of {lead['failures_judged']} failures warned"
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         trained = train(options)
         lines = [*summary(trained, options.model_dir), *register_in_mlflow(trained, options)]
     except ChargewatchError as exc:
-        print(f"not trained: {exc}", file=sys.stderr)
+        print(exc, file=sys.stderr)  # its message names what is wrong
         return meaning_of(exc).exit_code
     print("\n".join(lines))
     return 0

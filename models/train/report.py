@@ -59,7 +59,8 @@ def _curves(y: np.ndarray, scores: Mapping[str, np.ndarray]) -> list[tuple[str, 
         )
     cal.set(title="Calibration", xlabel="predicted probability", ylabel="observed share")
     for panel in (roc, pr, cal):
-        panel.legend(loc="best")
+        if panel.get_legend_handles_labels()[0]:  # a set of one class draws no curve
+            panel.legend(loc="best")
     pictures.append(("Curves on the judged set", _png(fig)))
     plt.close(fig)
     return pictures
@@ -170,7 +171,7 @@ img{{max-width:100%}}.verdict{{font-size:1.2em;padding:.5em;background:#eef}}</s
 <p>Split: {html.escape(split)}.</p>
 <h2>Releases registered</h2>{_pairs(versions)}
 <h2>Data</h2>{_pairs(summary, MEANINGS)}
-{sections}<h2>Lead time</h2>{_pairs(lead)}{images}
+{sections}<h2>Lead time (within the {horizon_days:g}-day horizon)</h2>{_pairs(lead)}{images}
 <h2>Warnings while training</h2><ul>{cautions or "<li>none</li>"}</ul></body></html>
 """
 

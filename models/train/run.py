@@ -86,10 +86,11 @@ def _train_from(data: Path, options: TrainingOptions, source: str) -> Trained:
         _refuse_without_failures(history, chosen, data)
         fitted = _fit(history, chosen, options.seed)
         judged = judge(fitted, history, chosen, _deployed(options.model_dir), options.horizon_days)
-    if not judged.beats and not options.force:
-        raise NotBetterThanTheRule(f"{judged.verdict}; nothing written (--force writes it anyway)")
-    seen = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-    return _register(history, fitted, judged, options, source, seen, started)
+        if not judged.beats and not options.force:
+            raise NotBetterThanTheRule(
+                f"{judged.verdict}; nothing written (--force writes it anyway)"
+            )
+        return _register(history, fitted, judged, options, source, caught, started)
 
 
 def _refuse_without_failures(history: History, chosen: Splits, data: Path) -> None:
@@ -140,7 +141,7 @@ def _register(
     judged: Judged,
     options: TrainingOptions,
     source: str,
-    seen: list[str],
+    caught: list[warnings.WarningMessage],
     started: float,
 ) -> Trained:
     settings = {
@@ -161,8 +162,8 @@ def _register(
             "forced": options.force and not judged.beats,
             "verdict": judged.verdict,
         },
-        "warnings": seen,
     }
+    common["warnings"] = _distinct(caught)  # the library's warnings so far, in every card
     cards = model_cards(common, fitted, history, judged, options.seed)
     versions = {kind: model_version(kind, settings) for kind in TYPE_NAMES}
     page = render_report(
@@ -172,7 +173,7 @@ def _register(
         judged=judged,
         split=fitted.split.note,
         versions=versions,
-        warnings=seen,
+        warnings=_distinct(caught),
         horizon_days=options.horizon_days,
         forced=options.force and not judged.beats,
     )
@@ -194,6 +195,19 @@ def _register(
         registered,
         reports / report_name,
         fitted.split.note,
-        seen,
+        _distinct(caught),
         round(time.perf_counter() - started, 1),
     )
+
+
+def _distinct(caught: list[warnings.WarningMessage]) -> list[str]:
+    return sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+
+
+def train_simulated(
+    model_dir: Path, *, seed: int = 42, chargers: int = 1000, days: int = 200
+) -> dict[str, Card]:
+    """The default training (the simulator's fleet, written as files and read back),
+    registered in `model_dir`: each type's card."""
+    options = TrainingOptions(Path(model_dir), seed=seed, chargers=chargers, days=days)
+    return train(options).cards

@@ -90,7 +90,7 @@ def _held_chargers(history: History, seed: int) -> npt.NDArray[np.intp]:
     held: list[npt.NDArray[np.intp]] = []
     for group in (np.flatnonzero(failing), np.flatnonzero(~failing)):
         # A lone failing charger trains: a model needs a failure more than a judge does.
-        count = round(len(group) * TEST_SHARE) if len(group) > 1 else 0
+        count = max(1, round(len(group) * TEST_SHARE)) if len(group) > 1 else 0
         held.append(rng.choice(group, size=count, replace=False))
     chosen = np.concatenate(held)
     if not len(chosen):  # a tiny fleet: one charger judges all the same

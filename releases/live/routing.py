@@ -3,8 +3,10 @@ key segment its entries live. Workers and clients route with the same object, so
 arm and keys are the same everywhere.
 
 The states are re-read at most every `refresh` seconds (one MGET), on use: a move reaches every
-process within that time plus its next request. When Redis cannot tell, the last states read
-stay; a process that never read any routes to each type's first release (`first`).
+process within that time plus its next request. An asyncio process reads them off its event
+loop instead (`on_use=False`, `reload` in a thread) and routes by what it last read. When Redis
+cannot tell, the last states read stay; a process that never read any routes to each type's
+first release (`first`).
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ class ReleaseBook:
         first: Callable[[str], str | None] = lambda kind: None,
         admit: Admit | None = None,
         refresh: float = REFRESH_SECONDS,
+        on_use: bool = True,
     ) -> None:
         self._store = store
+        self._on_use = on_use  # re-read on use; else only `reload` reads (an asyncio face's)
         self._cache_version = cache_version
         self._first = first
         self._admit = admit  # a worker's: can it serve this release here (loaded, checked)?
@@ -57,7 +61,7 @@ class ReleaseBook:
         pinned: dict[str, AliasState] | None = getattr(self._pinned, "states", None)
         if pinned is not None:
             return pinned
-        if not self._published or time.monotonic() >= self._until:
+        if self._on_use and (not self._published or time.monotonic() >= self._until):
             # Until the first states are in, every thread waits for them; after that, a thread
             # finding another one reading goes on with the states it has.
             return self.reload(wait=not self._published)

@@ -12,12 +12,12 @@ import time
 from cachepolicy import Tagged
 from cachepolicy.keys import scoped_id
 from ingest.state import as_sent
-from models import ChargerMetrics, InvalidTelemetry, fingerprint, parse_metrics
+from models import ChargerMetrics, fingerprint, parse_metrics
 from releases.rules import tally
 from vocabulary import PREDICTION_TYPES
 
 from ..celery import app
-from ..errors import NoTelemetry
+from ..stored import stored_telemetry
 from ..wire import Document, Unchecked
 from ..worker.base import ChargewatchTask
 from ..worker.runtime import Runtime
@@ -34,16 +34,7 @@ def given_metrics(
 
 def stored_metrics(runtime: Runtime, charger_id: str, tenant_id: str | None) -> ChargerMetrics:
     doc = runtime.cache.telemetry.get(charger_id, tenant_id=tenant_id)
-    if doc is None:
-        raise NoTelemetry.of(charger_id)
-    try:
-        return parse_metrics(doc)
-    except InvalidTelemetry:
-        if "ocpp" not in (doc.get("metadata") or {}):
-            raise
-        raise NoTelemetry(
-            f"charger {charger_id!r} has sent OCPP frames but no reading with a temperature yet"
-        ) from None
+    return stored_telemetry(charger_id, doc)
 
 
 def predict(

@@ -257,3 +257,16 @@ def test_chromium_renders_the_api_docs(stack: Stack) -> None:
         server.should_exit = True
         thread.join(timeout=10)
     assert "/api/v1/predictions/{prediction_type}" in text
+
+
+def test_a_charger_known_only_from_frames_without_readings_is_409_at_once(
+    client: TestClient, stack: Stack, clean_cache: Callable
+) -> None:
+    """A charger that booted (its state exists) but sent nothing to judge yet: 409 naming
+    why, as for a charger never seen; no task is enqueued to fail."""
+    boot = [2, "b1", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "W1"}]
+    assert stack.call("tasks.ingest_ocpp", "CP_BOOTED", boot)["accepted"] is True
+    response = client.post("/api/v1/predictions/failure", json={"charger_id": "CP_BOOTED"})
+    assert response.status_code == 409, response.text
+    assert "CP_BOOTED" in response.json()["detail"]
+    assert response.json()["error"] == "NoTelemetry"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -150,10 +151,13 @@ def test_every_action_a_charge_point_initiates_has_an_answer() -> None:
         assert set(REPLIES[version]) <= names, set(REPLIES[version]) - names
 
 
-def test_a_payload_breaking_its_schema_gets_a_call_error_and_still_reaches_ingestion() -> None:
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+def test_a_payload_breaking_its_schema_gets_a_call_error_and_still_reaches_ingestion(
+    version: str, caplog: pytest.LogCaptureFixture
+) -> None:
     async def scenario() -> None:
         async with endpoint() as (url, batches, gateway):
-            async with connect(f"{url}/CP_WS_3", subprotocols=["ocpp1.6"]) as ws:
+            async with connect(f"{url}/CP_WS_3", subprotocols=[f"ocpp{version}"]) as ws:
                 await ws.send(json.dumps([2, "bad-1", "StatusNotification", {"connectorId": 1}]))
                 answer = json.loads(await ws.recv())
                 assert answer[0] == 4 and answer[1] == "bad-1"  # CALLERROR
@@ -161,7 +165,12 @@ def test_a_payload_breaking_its_schema_gets_a_call_error_and_still_reaches_inges
             # Ingestion refuses it too, naming the field, and counts it (tests/tasks).
             assert len(sent_frames(batches)) == 1
 
-    run(scenario)
+    with caplog.at_level(logging.INFO):
+        run(scenario)
+    # One line for the refusal, never the package's tracebacks (two, chained: ~60 lines).
+    refused = [r for r in caplog.records if "bad-1" in r.getMessage()]
+    assert len(refused) == 1 and refused[0].exc_info is None
+    assert "Traceback" not in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -88,11 +88,11 @@ def test_missing_artifacts_say_how_to_train(tmp_path: Path) -> None:
 def test_the_same_training_gives_the_same_version_and_another_seed_another(
     tmp_path: Path,
 ) -> None:
-    from models.train.fit import train_all
+    from models.train.run import train_simulated
 
-    first = train_all(tmp_path / "a", seed=12, chargers=300, days=120)
-    again = train_all(tmp_path / "b", seed=12, chargers=300, days=120)
-    other = train_all(tmp_path / "c", seed=13, chargers=300, days=120)
+    first = train_simulated(tmp_path / "a", seed=12, chargers=300, days=120)
+    again = train_simulated(tmp_path / "b", seed=12, chargers=300, days=120)
+    other = train_simulated(tmp_path / "c", seed=13, chargers=300, days=120)
     for name in TYPE_NAMES:
         assert first[name]["version"] == again[name]["version"]
         assert other[name]["version"] != first[name]["version"]

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from models.train.fit import main as train_main
 
 from cachepolicy import SyncCacheService
 from models.simulation.simulator import fleet_telemetry
+from models.train.__main__ import main as train_main
 from releases.disk.mlflow_registry import CHALLENGER, CHAMPION, MlflowReleases, model_name
 from releases.disk.registry import Registry
 from releases.live.admin import ReleaseAdmin

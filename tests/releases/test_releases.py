@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from models.train.fit import train_all
 
 from cachepolicy import SyncCacheService
 from cachepolicy.keys import STATS_KEY, variant_segment
 from models.simulation.simulator import fleet_telemetry
+from models.train.run import train_simulated
 from releases.disk.registry import Registry
 from releases.errors import MoveConflict
 from releases.live.admin import ReleaseAdmin
@@ -42,7 +42,7 @@ def model_dir(trained: tuple[Path, dict], tmp_path_factory: pytest.TempPathFacto
     """The session's releases and a second training (another seed): two of each type."""
     folder = tmp_path_factory.mktemp("releases") / "models"
     shutil.copytree(trained[0], folder)
-    train_all(folder, seed=7, chargers=300, days=120)
+    train_simulated(folder, seed=7, chargers=300, days=120)
     return folder
 
 
@@ -322,6 +322,21 @@ def test_bad_moves_are_refused_by_the_cli_naming_what_is_wrong(
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     assert admin.history() == []  # nothing moved
+
+
+def test_promote_and_rollback_from_the_cli_say_what_moved(
+    fleet: Stack, admin: ReleaseAdmin
+) -> None:
+    """Without --json a move prints its sentence and exits 0 (the sentence of a move that has
+    no share is never made from one)."""
+    champion, other = versions(admin.registry.model_dir)
+    done = cli(fleet, "models", "promote", other)
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = " ".join(done.stdout.split())
+    assert f"{other} is now the champion of failure (was {champion})" in said
+    back = cli(fleet, "models", "rollback", "failure")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert f"{champion} is the champion of failure again" in " ".join(back.stdout.split())
 
 
 def test_two_experiments_and_a_lost_race_move_nothing(fleet: Stack, admin: ReleaseAdmin) -> None:

@@ -7,6 +7,8 @@ import inspect
 import json
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -140,6 +142,49 @@ def test_the_async_face(stack: Stack, clean_cache: Callable) -> None:
     assert (first["served_from_cache"], second["served_from_cache"]) == (False, True)
     assert second["failure_probability"] == first["failure_probability"]
     assert (summary["total"], summary["chunks"]) == (300, 3)
+
+
+def test_the_async_face_never_blocks_its_loop(stack: Stack, clean_cache: Callable) -> None:
+    """The loop keeps ticking while the broker stalls a miss's publish and while the cache
+    stalls the alias states' refresh: both wait in threads, never on the loop."""
+    other = {**CHARGER, "charger_id": "CHG_ASYNC_LOOP"}
+
+    async def scenario() -> tuple[float, dict | None]:
+        client = AsyncPredictionClient(stack.settings)
+        gaps: list[float] = []
+        stop = asyncio.Event()
+
+        async def ticker() -> None:
+            last = time.perf_counter()
+            while not stop.is_set():
+                await asyncio.sleep(0.01)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        try:
+            await client.predict("failure", CHARGER["charger_id"], CHARGER)  # states read
+            ticking = asyncio.create_task(ticker())
+            stack.broker.pause()
+            threading.Timer(0.8, stack.broker.resume).start()
+            _, pending = await client.lookup_or_send("failure", other["charger_id"], other)
+            sleeper = threading.Thread(
+                target=stack.raw_cache().execute_command, args=("DEBUG", "SLEEP", "1.5")
+            )
+            sleeper.start()
+            await asyncio.sleep(1.6)  # the background refresh of the alias states runs into it
+            sleeper.join()
+            stop.set()
+            await ticking
+            answer = await asyncio.to_thread(pending.get, timeout=30) if pending else None
+        finally:
+            stack.broker.resume()
+            await client.close()
+        return max(gaps), answer
+
+    worst, answer = asyncio.run(scenario())
+    assert worst < 0.25, f"the event loop stood still for {worst:.2f} s"
+    assert answer is not None and answer["charger_id"] == other["charger_id"]
 
 
 def test_both_faces_offer_the_same_methods() -> None:

@@ -36,7 +36,7 @@ from models.telemetry.times import iso_of
 from vocabulary import EVENT_KINDS, ID_REGEX
 
 from .format import CHARGER_TYPES, STATUSES
-from .reader import Problem, Table, read_blocks, read_table, structure_problem, table_files
+from .reader import Problem, Table, read_blocks, read_table, structure_problems, table_files
 
 DAY: Final = 86_400.0
 MAX_SHOWN: Final = 50
@@ -55,7 +55,8 @@ class DatasetRefused(ModelError, InputError):
         self.problems = [str(p) for p in problems]
         shown = self.problems[:MAX_SHOWN]
         more = len(self.problems) - len(shown)
-        super().__init__("\n".join(shown + ([f"... and {more} more"] if more > 0 else [])))
+        lines = ["dataset refused:", *shown, *([f"... and {more} more"] if more > 0 else [])]
+        super().__init__("\n".join(lines))
 
 
 @dataclass
@@ -90,9 +91,7 @@ def read_history(
         raise DatasetRefused([f"{shown}: not a directory"])
     small: dict[str, Table] = {}
     fatal: list[Problem | str] = []
-    structure = structure_problem(root, "telemetry", shown)
-    if structure is not None:
-        fatal.append(structure)
+    fatal.extend(structure_problems(root, "telemetry", shown))
     for name in ("events", "chargers"):
         read = read_table(root, name, shown)
         if isinstance(read, Table):

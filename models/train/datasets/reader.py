@@ -104,25 +104,28 @@ def batches(path: Path) -> Iterator[pa.RecordBatch]:
     yield from reader
 
 
-def structure_problem(root: Path, name: str, shown: Path) -> Problem | None:
-    """What makes a table unreadable before a row is converted: no file, a file that cannot
-    be opened, a required column missing (asked of each file's schema only: cheap)."""
+def structure_problems(root: Path, name: str, shown: Path) -> list[Problem]:
+    """What makes a table unreadable before a row is converted, file by file (every file's,
+    not the first's alone): no file, a file that cannot be opened, a required column missing
+    (asked of each file's schema only: cheap)."""
     files = table_files(root, name)
     if not files:
-        return Problem(f"{shown / name}", f"no {name}.parquet, {name}.csv or {name}/ folder")
+        return [Problem(f"{shown / name}", f"no {name}.parquet, {name}.csv or {name}/ folder")]
+    return [p for path in files if (p := _file_problem(path, name, shown / path.relative_to(root)))]
+
+
+def _file_problem(path: Path, name: str, label: Path) -> Problem | None:
     required = [c.name for c in TABLES[name] if c.required]
-    for path in files:
-        label = str(shown / path.relative_to(root))
-        try:
-            if path.suffix == ".parquet":
-                names = pq.read_schema(path).names
-            else:
-                names = pcsv.open_csv(path).schema.names
-        except (pa.ArrowInvalid, OSError) as exc:
-            return Problem(label, f"cannot be read: {exc}")
-        missing = [c for c in required if c not in names]
-        if missing:
-            return Problem(label, f"missing column(s): {', '.join(missing)} (required)")
+    try:
+        if path.suffix == ".parquet":
+            names = pq.read_schema(path).names
+        else:
+            names = pcsv.open_csv(path).schema.names
+    except (pa.ArrowInvalid, OSError) as exc:
+        return Problem(str(label), f"cannot be read: {exc}")
+    missing = [c for c in required if c not in names]
+    if missing:
+        return Problem(str(label), f"missing column(s): {', '.join(missing)} (required)")
     return None
 
 

@@ -241,7 +241,7 @@ def test_training_and_serving_derive_the_same_features(tmp_path: Path) -> None:
 
 
 def test_the_example_dataset_in_the_repository_is_valid() -> None:
-    example = Path(__file__).resolve().parents[2] / "examples" / "fleet-history"
+    example = Path(__file__).resolve().parents[3] / "examples" / "fleet-history"
     history = read_history(example)
     assert history.summary["failures"] >= 1 and history.summary["rejected_rows"] == 0
     assert json.dumps(history.summary)  # a summary the card can hold
@@ -265,3 +265,23 @@ def test_a_long_history_is_sampled_deterministically_and_weighted(tmp_path: Path
     assert estimate == pytest.approx(whole.summary["positive_share"], rel=0.15)
     assert sampled.label.mean() > 2 * whole.label.mean()
     assert sampled.weight.sum() == pytest.approx(24_000, rel=0.05)
+
+
+def test_problems_in_several_files_are_each_named(tmp_path: Path) -> None:
+    """Two telemetry files each missing a column, and a broken events file: three lines, one
+    per file, not the first file's alone."""
+    folder = tmp_path / "parts"
+    (folder / "telemetry").mkdir(parents=True)
+    head = "charger_id,timestamp,connector_status,energy_delivered,uptime_hours,total_sessions"
+    (folder / "telemetry" / "a.csv").write_text(
+        f"{head},temperature\nCHG_1,{day(0)},Available,1,1,1,20\n"
+    )
+    (folder / "telemetry" / "b.csv").write_text(f"{head},power\nCHG_2,{day(0)},Available,1,1,1,0\n")
+    (folder / "events.csv").write_text(f"charger_id,timestamp\nCHG_1,{day(1)}\n")
+    with pytest.raises(DatasetRefused) as refused:
+        read_history(folder)
+    lines = str(refused.value).splitlines()
+    assert lines[0] == "dataset refused:"
+    assert any("a.csv: missing column(s): power" in line for line in lines)
+    assert any("b.csv: missing column(s): temperature" in line for line in lines)
+    assert any("events.csv: missing column(s): kind" in line for line in lines)
