@@ -1,17 +1,16 @@
 """The release registry on disk: training registers and never overwrites nor deploys, the first
 release stays the default champion, versions are checked by type, retention spares the first
-and the protected, the layout before releases is adopted."""
+and the protected."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from models import UntrustedArtifact
-from releases.disk.artifacts import artifact_path, card_path
+from releases.disk.artifacts import artifact_path
 from releases.disk.registry import Registry
 from releases.errors import UnknownRelease
 from vocabulary import TYPE_NAMES
@@ -84,19 +83,3 @@ def test_retention_keeps_the_newest_the_first_and_the_protected(two: Path, tmp_p
     kept = [r.version for r in registry.releases("failure")]
     assert kept == [first, protected, *versions[-2:]]
     assert removed == [versions[2]]
-
-
-def test_the_layout_before_releases_is_adopted(trained: tuple[Path, dict], tmp_path: Path) -> None:
-    source = Registry(trained[0])
-    for name in TYPE_NAMES:
-        release = source.folder(name, str(source.first(name)))
-        shutil.copy(artifact_path(release, name), artifact_path(tmp_path, name))
-        shutil.copy(card_path(release, name), card_path(tmp_path, name))
-    adopted = Registry(tmp_path)
-    for name in TYPE_NAMES:
-        assert adopted.first(name) == trained[1][name]["version"]
-        card = json.loads(
-            card_path(adopted.folder(name, str(adopted.first(name))), name).read_text()
-        )
-        assert card["version"] == trained[1][name]["version"]
-        assert artifact_path(tmp_path, name).exists()  # left in place
