@@ -143,13 +143,17 @@ RULES: Final = (
 TABLE: Final = {rule.name: rule for rule in RULES}
 # Counted by (action, outcome), never evidence: documented beside the table.
 COUNTED_ONLY: Final = (
-    ("every answer", "by action and status (`Accepted`, `Rejected`, ...) or `CALLERROR.<code>`"),
+    ("every answer", "by action and status (`Accepted`, ...) or `CALLERROR.<code>` (`.other`)"),
     ("TriggerMessage", "by the message asked for (`TriggerMessage.<requestedMessage>`) and answer"),
     ("a CALL not answered within 5 min", "`unanswered`; open at a connection's close: `closed`"),
-    ("an answer with no CALL (within 1 min)", "`orphan`"),
-    ("a frame that is not OCPP-J, or breaks its schema", "`malformed` / `invalid_answer`"),
-    ("FirmwareStatusNotification otherwise", "by status (`Installed.unrequested` when no update)"),
+    ("a CALL sent again with the same id before its answer", "`duplicate_call`"),
+    ("an answer with no CALL (within 1 min)", "(`answer`, `orphan`)"),
+    ("a frame not OCPP-J, or a CALL breaking its schema", "(`invalid`, `malformed`)"),
+    ("an answer breaking its schema", "`invalid_answer`"),
+    ("FirmwareStatusNotification", "by status; `Installed.unrequested` with no update under way"),
+    ("an UpdateFirmware with no outcome within 7 days", "(`UpdateFirmware`, `no_outcome`)"),
     ("ChangeAvailability `Operative` with no span open", "`Operative.no_span`"),
+    ("beyond the bounds (16 CALLs waiting, 16 spans)", "`evicted`, `span_evicted`"),
 )
 
 

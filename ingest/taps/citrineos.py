@@ -5,10 +5,12 @@ citrineos/citrineos-core) POSTs, with no header but `Content-Type: application/j
 subscription's URL:
 
 - a frame: `{"stationId", "event": "message", "origin": "cs"|"csms", "message": "<the frame's
-  text>", "info": {...}}`. From v1.6.0 (b0063b56, 2025-02-23) `info` is
-  `{"correlationId", "origin", "timestamp": ISO 8601 UTC, "protocol": "ocpp1.6"|"ocpp2.0.1",
-  "action"}`; up to v1.5.x it is absent (the dispatcher was called without it); in commits
-  650138361e-61597b7ad1 (never released) it was `{}` (a Map that JSON.stringify empties).
+  text>", "info": {...}}` (the station's own text; from v1.8.3, d1916855, JSON.stringify of
+  the parsed frame: the same values, CitrineOS's spacing). From v1.6.0 (b0063b56, 2025-02-23)
+  `info` is `{"correlationId", "origin", "timestamp": ISO 8601 UTC, "protocol": "ocpp1.6" |
+  "ocpp2.0.1", "action"}`; up to v1.5.x it is absent (the dispatcher was called without it);
+  in commits 650138361e-61597b7ad1 (never released) it was `{}` (a Map that JSON.stringify
+  empties).
 - up to v1.5.x, a frame CitrineOS failed to send carries `"error": {}` (an Error, emptied the
   same way): the charger never got it. Those builds between 650138361e and 61597b7ad1 put the
   info Map there for every sent frame; against such a build every sent frame reads as failed.

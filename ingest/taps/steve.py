@@ -2,7 +2,8 @@
 (sans-I/O: the caller reads the files and feeds the lines).
 
 SteVe (steve-community/steve) logs every frame of every charge point through
-`de.rwth.idsg.steve.ocpp.ws.WebSocketLogger` (unchanged since 2018 up to 38b299a1, 2026-08), at
+`de.rwth.idsg.steve.ocpp.ws.WebSocketLogger` (its frame and connection messages unchanged
+from 6388dbc4, 2018-05, to 38b299a1, 2026-08), at
 INFO, with the layout `[%-5level] %d %c \\(%thread\\) - %msg%n` (logback-spring-*.xml since 3.8.0;
 log4j2's `[%-5p] %d %c (%t) - %m%n` before): `%d` is `yyyy-MM-dd HH:mm:ss,SSS` in the JVM's
 zone, which SteVe sets to UTC at start-up (SteveProperties.TIME_ZONE_ID) and says so in a
@@ -18,8 +19,9 @@ close a connection. A frame is logged as its text: a frame with line breaks in i
 several lines (the lines that follow, up to the next log line, belong to it).
 
 The OCPP version is not in those lines: SteVe logs it only at DEBUG, at the handshake
-(`ChargeBoxId 'CP_0042' will be using ocpp1.6`; before 3.8 the endpoint's class name,
-`Ocpp16WebSocketEndpoint`), which we read when it is there (dev profile); else the version the
+(`ChargeBoxId 'CP_0042' will be using Ocpp16WebSocketEndpoint`, the endpoint's class, up to
+3.9.0; `... will be using ocpp1.6` from 55ec21ef, 2026-08-20), which we read when it is there
+(the dev profile, or that logger set to DEBUG); else the version the
 caller gives for that charge box (SteVe's own table holds it), else the default (1.6: SteVe
 speaks OCPP-J 1.2, 1.5 and 1.6 only, and ingestion reads 1.6 and 2.0.1). Frames of a
 connection in 1.2 or 1.5 are skipped and counted.
@@ -63,7 +65,7 @@ SOCKET: Final = re.compile(
 HANDSHAKE: Final = re.compile(r"ChargeBoxId '(?P<id>[^']*)' will be using (?P<version>\S+)")
 ZONE: Final = re.compile(r"Date/time zone of the application is set to (?P<zone>[^.\s]+)\.")
 CLOSED: Final = "Connection is closed, status: "
-# The handshake's version: subprotocols (3.8+) and endpoint classes (before).
+# The handshake's version: endpoint classes (up to 3.9.0) and subprotocols (from 55ec21ef).
 HANDSHAKE_VERSIONS: Final = {
     "ocpp1.2": "1.2",
     "ocpp1.5": "1.5",
