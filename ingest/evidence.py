@@ -82,13 +82,14 @@ RULES: Final = (
     ),
     Rule(
         RESET_ESCALATION,
-        "Reset `Hard` (2.0.1 `Immediate`) answered `Accepted`/`Scheduled` within 1 h of an "
-        "earlier Reset of the same charger (any type, any answer)",
+        "Reset `Hard` (2.0.1 `Immediate`) answered `Accepted`/`Scheduled` within 1 h of a "
+        "`Soft` (`OnIdle`) Reset of the same charger, whatever became of that one",
         f"error code `{RESET_ESCALATED}`",
         RESET_ESCALATED,
         None,
         None,
-        "a soft reset did not help (or was refused) and the operator forced one",
+        "a soft reset did not help (or was refused, or not answered) and the operator forced "
+        "one; a hard one after a hard one is not counted (a second click)",
     ),
     Rule(
         UNLOCK_FAILED,
@@ -153,7 +154,7 @@ COUNTED_ONLY: Final = (
     ("FirmwareStatusNotification", "by status; `Installed.unrequested` with no update under way"),
     ("an UpdateFirmware with no outcome within 7 days", "(`UpdateFirmware`, `no_outcome`)"),
     ("ChangeAvailability `Operative` with no span open", "`Operative.no_span`"),
-    ("beyond the bounds (16 CALLs waiting, 16 spans)", "`evicted`, `span_evicted`"),
+    ("beyond the bounds (8 CALLs waiting, 16 spans)", "`evicted`, `span_evicted`"),
 )
 
 

@@ -38,9 +38,9 @@ from .taps.record import CENTRAL_SYSTEM, CHARGER, ConnectionEvent, TappedFrame
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 CALL_TIMEOUT_S: Final = 300.0
 ORPHAN_GRACE_S: Final = 60.0
-MAX_PENDING: Final = 16
-MAX_EARLY: Final = 16
-MAX_EARLY_PAYLOAD: Final = 1024  # bytes of an early answer's payload kept while it waits
+MAX_PENDING: Final = 8
+MAX_EARLY: Final = 4
+MAX_EARLY_PAYLOAD: Final = 256  # bytes of an early answer's payload kept while it waits
 MAX_SPANS: Final = 16
 RESET_WINDOW_S: Final = 3600.0
 FIRMWARE_WINDOW_S: Final = 7 * 86_400.0
@@ -56,6 +56,7 @@ FIRMWARE_STATUS: Final = str(v16.Action.firmware_status_notification.value)
 
 OPERATIVE: Final = str(v16.AvailabilityType.operative.value)  # 2.0.1's is the same word
 HARD: Final = frozenset({str(v16.ResetType.hard.value), str(v201.ResetEnumType.immediate.value)})
+SOFT: Final = frozenset({str(v16.ResetType.soft.value), str(v201.ResetEnumType.on_idle.value)})
 ACCEPTED: Final = frozenset(
     {str(v16.AvailabilityStatus.accepted.value), str(v16.AvailabilityStatus.scheduled.value)}
 )
@@ -199,7 +200,7 @@ class ExchangeState:
     pending: list[Pending] = field(default_factory=list)
     early: list[Answer] = field(default_factory=list)
     out_of_service: dict[str, float] = field(default_factory=dict)  # scope -> since
-    last_reset_at: float | None = None  # the latest Reset CALL's time
+    last_soft_reset_at: float | None = None  # the latest soft (OnIdle) Reset CALL's time
     firmware_since: float | None = None  # an update under way since (requested or seen)
     firmware_requested: bool = False
     refusals: list[tuple[float, str]] = field(default_factory=list)  # (time, action)
@@ -216,16 +217,46 @@ class ExchangeState:
             return cls()
         try:
             return cls(
-                pending=[Pending(**p) for p in doc.get("pending", ())],
-                early=[Answer(**a) for a in doc.get("early", ())],
+                pending=[_pending_of(p) for p in doc.get("pending", ())],
+                early=[_answer_of(a) for a in doc.get("early", ())],
                 out_of_service={str(k): float(v) for k, v in doc.get("out_of_service", {}).items()},
-                last_reset_at=_number(doc.get("last_reset_at")),
+                last_soft_reset_at=_number(doc.get("last_soft_reset_at")),
                 firmware_since=_number(doc.get("firmware_since")),
                 firmware_requested=bool(doc.get("firmware_requested", False)),
                 refusals=[(float(t), str(a)) for t, a in doc.get("refusals", ())],
             )
-        except (TypeError, ValueError, AttributeError):
+        except (TypeError, ValueError, AttributeError, KeyError):
             return cls()
+
+
+def _pending_of(doc: Mapping[str, Any]) -> Pending:
+    """A Pending read back, each field of its type (else TypeError/ValueError/KeyError)."""
+    facts = doc.get("facts") or {}
+    if not isinstance(facts, dict):
+        raise TypeError("facts")
+    return Pending(
+        message_id=str(doc["message_id"]),
+        caller=str(doc["caller"]),
+        action=str(doc["action"]),
+        version=str(doc["version"]),
+        at=float(doc["at"]),
+        facts=facts,
+    )
+
+
+def _answer_of(doc: Mapping[str, Any]) -> Answer:
+    """An Answer read back, each field of its type (else TypeError/ValueError/KeyError)."""
+    payload, code = doc.get("payload") or {}, doc.get("error_code")
+    if not isinstance(payload, dict) or not (code is None or isinstance(code, str)):
+        raise TypeError("payload")
+    return Answer(
+        message_id=str(doc["message_id"]),
+        answerer=str(doc["answerer"]),
+        at=float(doc["at"]),
+        kind=int(doc["kind"]),
+        payload=payload,
+        error_code=code,
+    )
 
 
 def _number(value: object) -> float | None:
@@ -271,20 +302,26 @@ def pair(state: ExchangeState, frame: TappedFrame, call: Call | None = None) -> 
     seen = _Seen(frame.charge_point_id, frame.at.timestamp(), out)
     expire(state, seen.at, out)
     try:
-        message = decode(frame.frame)
-        if message.kind == CALL and call is None:
-            wrapped = [CALL, message.message_id, message.action, message.payload]
-            call = parse_call(wrapped, frame.ocpp_version)
+        read = call or _read(frame, seen.at)
     except InvalidFrame:
         out.count("invalid", "malformed")
         return out
-    if call is not None:
-        _on_call(state, seen, call, frame.direction)
+    if isinstance(read, Call):
+        _on_call(state, seen, read, frame.direction)
     else:
-        answer = Answer(message.message_id, frame.direction, seen.at, message.kind)
-        answer.payload, answer.error_code = message.payload, message.error_code
-        _on_answer(state, seen, answer)
+        _on_answer(state, seen, read)
     return out
+
+
+def _read(frame: TappedFrame, at: float) -> Call | Answer:
+    """The frame's CALL (its payload checked against its schema) or answer."""
+    message = decode(frame.frame)
+    if message.kind == CALL:
+        wrapped = [CALL, message.message_id, message.action, message.payload]
+        return parse_call(wrapped, frame.ocpp_version)
+    answer = Answer(message.message_id, frame.direction, at, message.kind, message.payload)
+    answer.error_code = message.error_code
+    return answer
 
 
 def expire(state: ExchangeState, now: float, out: Paired | None = None) -> Paired:
@@ -299,8 +336,8 @@ def expire(state: ExchangeState, now: float, out: Paired | None = None) -> Paire
     if state.firmware_since is not None and now - state.firmware_since > FIRMWARE_WINDOW_S:
         state.firmware_since, state.firmware_requested = None, False
         out.count(UPDATE_FIRMWARE, "no_outcome")
-    if state.last_reset_at is not None and now - state.last_reset_at > RESET_WINDOW_S:
-        state.last_reset_at = None
+    if state.last_soft_reset_at is not None and now - state.last_soft_reset_at > RESET_WINDOW_S:
+        state.last_soft_reset_at = None
     state.refusals = [(t, a) for t, a in state.refusals if now - t <= REFUSAL_WINDOW_S]
     return out
 
@@ -320,12 +357,13 @@ def connection_closed(state: ExchangeState) -> Paired:
 
 # -- a CALL ---------------------------------------------------------------------------------
 def _on_call(state: ExchangeState, seen: _Seen, call: Call, caller: str) -> None:
+    key = (call.message_id, caller)
+    if any((p.message_id, p.caller) == key for p in state.pending):
+        seen.out.count(call.action, "duplicate_call")  # sent again: the first one stands
+        return
     if caller == CHARGER and call.action == FIRMWARE_STATUS:
         _firmware_status(state, seen, str(call.payload.get("status")))
     answerer = _other(caller)
-    for old in [p for p in state.pending if (p.message_id, p.caller) == (call.message_id, caller)]:
-        state.pending.remove(old)
-        seen.out.count(_label(old), "duplicate_call")
     pending = Pending(call.message_id, caller, call.action, call.ocpp_version, seen.at)
     pending.facts = _facts(state, call, seen.at) if caller == CENTRAL_SYSTEM else {}
     early = next(
@@ -346,9 +384,11 @@ def _facts(state: ExchangeState, call: Call, at: float) -> dict[str, Any]:
     reader = _FACTS.get(call.action)
     facts = {} if reader is None else reader(call.payload, call.ocpp_version)
     if call.action == RESET:
-        # The Reset before this one, whatever became of it: a charger too far gone to answer
-        # a soft reset is just what a hard one after it shows.
-        facts["after"], state.last_reset_at = state.last_reset_at, at
+        # The soft Reset before this one, whatever became of it: a charger too far gone to
+        # answer a soft reset is just what a hard one after it shows.
+        facts["after"] = state.last_soft_reset_at
+        if call.payload.get("type") in SOFT:
+            state.last_soft_reset_at = at
     return facts
 
 
@@ -450,8 +490,8 @@ def _result_ok(action: str, version: str, payload: Mapping[str, Any]) -> bool:
 def _availability(state: ExchangeState, seen: _Seen, pending: Pending, status: str | None) -> None:
     if status not in ACCEPTED:
         return
-    scope = pending.facts["scope"]
-    if pending.facts["operative"]:
+    scope = str(pending.facts.get("scope", "charger"))
+    if pending.facts.get("operative"):
         _close_spans(state, seen, scope)
         return
     if scope in state.out_of_service:
@@ -481,7 +521,9 @@ def _inside(span: str, scope: str) -> bool:
 
 def _reset(_: ExchangeState, seen: _Seen, pending: Pending, status: str | None) -> None:
     after = pending.facts.get("after")
-    if not pending.facts.get("hard") or status not in ACCEPTED or after is None:
+    if not pending.facts.get("hard") or status not in ACCEPTED:
+        return
+    if not isinstance(after, int | float):
         return
     if 0 <= pending.at - after <= RESET_WINDOW_S:
         minutes = round((pending.at - after) / 60.0, 1)
@@ -490,7 +532,7 @@ def _reset(_: ExchangeState, seen: _Seen, pending: Pending, status: str | None) 
 
 def _unlock(_: ExchangeState, seen: _Seen, pending: Pending, status: str | None) -> None:
     if status == UNLOCK_FAILED:
-        seen.found(ev.UNLOCK_FAILED, UNLOCK_CONNECTOR, scope=pending.facts["scope"])
+        seen.found(ev.UNLOCK_FAILED, UNLOCK_CONNECTOR, scope=str(pending.facts.get("scope")))
 
 
 def _update_firmware(state: ExchangeState, seen: _Seen, _: Pending, status: str | None) -> None:

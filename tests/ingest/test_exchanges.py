@@ -25,6 +25,7 @@ from ingest import evidence as ev
 from ingest.exchanges import (
     CALL_TIMEOUT_S,
     MAX_PENDING,
+    MAX_SPANS,
     Exchanges,
     ExchangeState,
     connection_closed,
@@ -189,6 +190,23 @@ def test_resets_hours_apart_or_a_refused_hard_one_are_no_escalation() -> None:
     link.command(c16.Reset(type="Soft"), r16.Reset(status="Accepted"), minute=200)
     assert link.command(c16.Reset(type="Hard"), r16.Reset(status="Rejected"), minute=210) == []
     assert link.counted[("Reset", "Rejected")] == 1
+
+
+def test_a_hard_reset_after_a_hard_one_is_a_second_click_not_trouble() -> None:
+    link = Link()
+    link.command(c16.Reset(type="Hard"), r16.Reset(status="Accepted"))
+    assert link.command(c16.Reset(type="Hard"), r16.Reset(status="Accepted"), minute=1) == []
+
+
+def test_a_command_seen_twice_is_judged_once() -> None:
+    """A tap may post a frame twice: the first CALL stands, the copy is counted."""
+    link = Link()
+    link.command(c16.Reset(type="Soft"), r16.Reset(status="Accepted"))
+    link.csms(c16.Reset(type="Hard"), "h-1", minute=5)
+    link.csms(c16.Reset(type="Hard"), "h-1", minute=5)
+    found = link.answer(r16.Reset(status="Accepted"), "h-1", minute=5.1)
+    assert names(found) == [ev.RESET_ESCALATION]
+    assert link.counted[("Reset", "duplicate_call")] == 1
 
 
 # -- UnlockConnector -------------------------------------------------------------------------
@@ -410,7 +428,32 @@ def test_the_state_rides_in_json_between_frames() -> None:
         found += pair(state, frame).evidence
         state = ExchangeState.of(orjson.loads(orjson.dumps(state.to_doc())))
     assert names(found) == [ev.TAKEN_OUT_OF_SERVICE, ev.RESET_ESCALATION]
-    assert ExchangeState.of({"pending": "garbage"}) == ExchangeState()
+    assert len(orjson.dumps(state.to_doc())) < 400  # rides in the live state: small
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"pending": "garbage"},
+        {"pending": [{"message_id": "a", "caller": "csms", "action": "Reset", "version": "1.6"}]},
+        {
+            "pending": [
+                {
+                    "message_id": "a",
+                    "caller": "csms",
+                    "action": "Reset",
+                    "version": "1.6",
+                    "at": "soon",
+                }
+            ]
+        },
+        {"early": [{"message_id": "a", "answerer": "cs", "at": 1.0, "kind": 3, "payload": "x"}]},
+        {"out_of_service": {"charger": "yesterday"}},
+        {"refusals": [[1.0]]},
+    ],
+)
+def test_a_state_that_cannot_be_read_back_is_a_fresh_one(doc: dict[str, Any]) -> None:
+    assert ExchangeState.of(doc) == ExchangeState()
 
 
 @settings(max_examples=300, deadline=None)
@@ -499,6 +542,10 @@ def test_the_table_speaks_the_events_table_s_kinds() -> None:
         )
         row = found.history_event()
         assert row is None or set(row) <= columns
+
+
+def test_the_counted_table_says_the_bounds_the_code_keeps() -> None:
+    assert f"{MAX_PENDING} CALLs waiting, {MAX_SPANS} spans" in ev.counted_markdown()
 
 
 def test_the_docs_show_the_table_as_the_code_has_it() -> None:
