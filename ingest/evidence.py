@@ -172,6 +172,7 @@ class Evidence:
 
     @property
     def rule(self) -> Rule:
+        """Its row of the table."""
         return TABLE[self.name]
 
     @property
@@ -181,6 +182,7 @@ class Evidence:
 
     @property
     def downtime_hours(self) -> float | None:
+        """An out-of-service span's length in hours (None: it is no span)."""
         if self.since is None:
             return None
         return round((self.at - self.since).total_seconds() / 3600.0, 4)

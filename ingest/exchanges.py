@@ -271,9 +271,11 @@ class Paired:
     counted: Counted = field(default_factory=Counter)
 
     def count(self, action: str, outcome: str) -> None:
+        """One more (action, outcome)."""
         self.counted[(action, outcome)] += 1
 
     def add(self, other: Paired) -> None:
+        """What `other` found, added to this."""
         self.evidence += other.evidence
         self.counted.update(other.counted)
 

@@ -92,7 +92,7 @@ class TappedFrame:
             raise InvalidTap.of("at", "missing, and no receive time was given")
         frame = item.get("frame")
         if isinstance(frame, list):
-            frame = orjson.dumps(frame).decode()
+            frame = _written(frame)
         return tapped(
             charge_point_id=item.get("charge_point_id"),
             direction=item.get("direction", CHARGER),
@@ -101,6 +101,14 @@ class TappedFrame:
             frame=frame,
             tenant_id=item.get("tenant_id"),
         )
+
+
+def _written(frame: list[object]) -> str:
+    """A decoded frame written back as JSON text."""
+    try:
+        return orjson.dumps(frame).decode()
+    except orjson.JSONEncodeError as exc:
+        raise InvalidTap.of("frame", f"cannot be written as JSON ({exc})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +158,7 @@ def checked_id(value: object, field: str) -> str:
 
 
 def checked_direction(value: object, field: str) -> Direction:
+    """`cs` (the charge point sent it) or `csms` (the central system did)."""
     if value == CHARGER:
         return CHARGER
     if value == CENTRAL_SYSTEM:
@@ -158,6 +167,7 @@ def checked_direction(value: object, field: str) -> Direction:
 
 
 def checked_version(value: object, field: str) -> str:
+    """An OCPP version ingestion reads: `1.6` or `2.0.1`."""
     if not isinstance(value, str) or value not in VERSIONS:
         raise InvalidTap.of(field, f"{shown(value)} is not one of {', '.join(VERSIONS)}")
     return value

@@ -212,6 +212,7 @@ def test_items_of_ocpp_serve_are_the_charger_s_calls_at_the_receive_time() -> No
     ("item", "field"),
     [
         ("CP_1", "item"),
+        ({"charge_point_id": "CP_1", "frame": [2, 2**70], "at": "2026-01-01T00:00:00Z"}, "frame"),
         ({"charge_point_id": "CP_1", "frame": "[]"}, "at"),
         ({"charge_point_id": "CP_1", "frame": "[]", "at": "noon"}, "at"),
         (
@@ -255,6 +256,22 @@ def test_a_bad_item_names_its_field_and_is_a_frame_error_ingestion_refuses(
         TappedFrame.from_item(item)
     assert caught.value.field == field
     assert isinstance(caught.value, InvalidFrame)  # tasks.errors.INPUT_ERRORS: never retried
+
+
+ITEM_KEYS = st.sampled_from(
+    ["charge_point_id", "frame", "ocpp_version", "direction", "at", "tenant_id", "x"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(ITEM_KEYS, JSON_VALUES, max_size=7) | JSON_VALUES)
+def test_garbage_items_are_a_named_error_or_a_record(item: Any) -> None:
+    try:
+        found = TappedFrame.from_item(item, received_at=RECEIVED)
+    except InvalidTap as exc:
+        assert exc.field
+    else:
+        assert found.to_item()["charge_point_id"] == found.charge_point_id
 
 
 # -- SteVe ----------------------------------------------------------------------------------
