@@ -17,25 +17,33 @@ webhook tap posts each frame on its own): it waits ORPHAN_GRACE_S for it, then i
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
-import jsonschema_rs
-import ocpp.exceptions
 import orjson
-from ocpp.messages import get_validator
 from ocpp.v16 import enums as v16
 from ocpp.v201 import enums as v201
 
 from . import evidence as ev
 from .evidence import Evidence
-from .frames import MAX_FRAME_BYTES, MAX_MESSAGE_ID, Call, InvalidFrame, parse_call
+from .exchange_state import Answer, Counted, ExchangeState, Paired, Pending
+from .frames import Call, InvalidFrame, parse_call
+from .rpc import CALL, CALLERROR, decode, result_ok
 from .taps.record import CENTRAL_SYSTEM, CHARGER, ConnectionEvent, TappedFrame
 
-CALL, CALLRESULT, CALLERROR = 2, 3, 4
+__all__ = [
+    "Answer",
+    "ExchangeState",
+    "Exchanges",
+    "Paired",
+    "Pending",
+    "connection_closed",
+    "expire",
+    "pair",
+]
+
 CALL_TIMEOUT_S: Final = 300.0
 ORPHAN_GRACE_S: Final = 60.0
 MAX_PENDING: Final = 8
@@ -97,187 +105,7 @@ FIRMWARE_PROGRESS: Final = frozenset(
         v16.FirmwareStatus.signature_verified,
     )
 )
-# OCPP-J's RPC error codes (1.6's and 2.0.1's): any other is counted as `CALLERROR.other`, so a
-# charger cannot grow the counters with codes of its own.
-RPC_ERRORS: Final = frozenset(
-    {
-        c.code
-        for c in vars(ocpp.exceptions).values()
-        if isinstance(c, type) and issubclass(c, ocpp.exceptions.OCPPError) and hasattr(c, "code")
-    }
-    | {"MessageTypeNotSupported", "RpcFrameworkError"}
-)
 CAPABILITY_ERRORS: Final = frozenset({"NotImplemented", "NotSupported", "MessageTypeNotSupported"})
-Counted = Counter[tuple[str, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A decoded OCPP-J message: a CALL (action, payload), CALLRESULT (payload) or CALLERROR
-    (error code, payload = its details)."""
-
-    kind: int
-    message_id: str
-    action: str | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
-    error_code: str | None = None
-
-
-def decode(frame: str | bytes) -> Message:
-    """The message in a frame's text, or InvalidFrame naming what is wrong."""
-    if len(frame) > MAX_FRAME_BYTES:
-        raise InvalidFrame(f"frame is {len(frame):,} bytes; at most {MAX_FRAME_BYTES:,}")
-    try:
-        parts = orjson.loads(frame)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidFrame(f"frame is not JSON: {exc}") from None
-    if not isinstance(parts, list) or len(parts) < 3 or type(parts[0]) is not int:
-        raise InvalidFrame("not an OCPP-J message: expected [type, id, ...]")
-    kind, message_id = parts[0], parts[1]
-    if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID:
-        raise InvalidFrame("message id must be a string of 1-36 characters")
-    shape = _SHAPES.get(kind)
-    if shape is None:
-        raise InvalidFrame(f"message type {kind} is not 2 (CALL), 3 (CALLRESULT) or 4 (CALLERROR)")
-    return shape(message_id, parts)
-
-
-def _call(message_id: str, parts: list[Any]) -> Message:
-    if len(parts) != 4 or not isinstance(parts[2], str) or not isinstance(parts[3], dict):
-        raise InvalidFrame("a CALL is [2, id, action, {payload}]")
-    return Message(CALL, message_id, action=parts[2], payload=parts[3])
-
-
-def _result(message_id: str, parts: list[Any]) -> Message:
-    if len(parts) != 3 or not isinstance(parts[2], dict):
-        raise InvalidFrame("a CALLRESULT is [3, id, {payload}]")
-    return Message(CALLRESULT, message_id, payload=parts[2])
-
-
-def _error(message_id: str, parts: list[Any]) -> Message:
-    if len(parts) != 5 or not isinstance(parts[2], str) or not isinstance(parts[4], dict):
-        raise InvalidFrame("a CALLERROR is [4, id, code, description, {details}]")
-    code = parts[2] if parts[2] in RPC_ERRORS else "other"
-    return Message(CALLERROR, message_id, payload=parts[4], error_code=code)
-
-
-_SHAPES: Final[dict[int, Callable[[str, list[Any]], Message]]] = {
-    CALL: _call,
-    CALLRESULT: _result,
-    CALLERROR: _error,
-}
-
-
-@dataclass(slots=True)
-class Pending:
-    """A CALL waiting for its answer, with the facts of it the table needs (never its whole
-    payload: an UpdateFirmware's location may hold credentials)."""
-
-    message_id: str
-    caller: str  # who sent the CALL: "cs" | "csms"
-    action: str
-    version: str
-    at: float  # epoch seconds
-    facts: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Answer:
-    """A CALLRESULT or CALLERROR (kept while it waits for a CALL that comes after it)."""
-
-    message_id: str
-    answerer: str
-    at: float
-    kind: int
-    payload: dict[str, Any] = field(default_factory=dict)
-    error_code: str | None = None
-
-
-@dataclass
-class ExchangeState:
-    """One charger's exchanges in flight and what they taught, JSON-able (`to_doc`/`of`)."""
-
-    pending: list[Pending] = field(default_factory=list)
-    early: list[Answer] = field(default_factory=list)
-    out_of_service: dict[str, float] = field(default_factory=dict)  # scope -> since
-    last_soft_reset_at: float | None = None  # the latest soft (OnIdle) Reset CALL's time
-    firmware_since: float | None = None  # an update under way since (requested or seen)
-    firmware_requested: bool = False
-    refusals: list[tuple[float, str]] = field(default_factory=list)  # (time, action)
-
-    def to_doc(self) -> dict[str, Any]:
-        """The state as JSON values."""
-        return asdict(self)
-
-    @classmethod
-    def of(cls, doc: Mapping[str, Any] | None) -> ExchangeState:
-        """The state kept in `doc` (a fresh one for None, or for a doc it cannot read: what
-        was in flight is then lost, never the frames)."""
-        if not doc:
-            return cls()
-        try:
-            return cls(
-                pending=[_pending_of(p) for p in doc.get("pending", ())],
-                early=[_answer_of(a) for a in doc.get("early", ())],
-                out_of_service={str(k): float(v) for k, v in doc.get("out_of_service", {}).items()},
-                last_soft_reset_at=_number(doc.get("last_soft_reset_at")),
-                firmware_since=_number(doc.get("firmware_since")),
-                firmware_requested=bool(doc.get("firmware_requested", False)),
-                refusals=[(float(t), str(a)) for t, a in doc.get("refusals", ())],
-            )
-        except (TypeError, ValueError, AttributeError, KeyError):
-            return cls()
-
-
-def _pending_of(doc: Mapping[str, Any]) -> Pending:
-    """A Pending read back, each field of its type (else TypeError/ValueError/KeyError)."""
-    facts = doc.get("facts") or {}
-    if not isinstance(facts, dict):
-        raise TypeError("facts")
-    return Pending(
-        message_id=str(doc["message_id"]),
-        caller=str(doc["caller"]),
-        action=str(doc["action"]),
-        version=str(doc["version"]),
-        at=float(doc["at"]),
-        facts=facts,
-    )
-
-
-def _answer_of(doc: Mapping[str, Any]) -> Answer:
-    """An Answer read back, each field of its type (else TypeError/ValueError/KeyError)."""
-    payload, code = doc.get("payload") or {}, doc.get("error_code")
-    if not isinstance(payload, dict) or not (code is None or isinstance(code, str)):
-        raise TypeError("payload")
-    return Answer(
-        message_id=str(doc["message_id"]),
-        answerer=str(doc["answerer"]),
-        at=float(doc["at"]),
-        kind=int(doc["kind"]),
-        payload=payload,
-        error_code=code,
-    )
-
-
-def _number(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
-
-
-@dataclass
-class Paired:
-    """What frames completed: evidence, and counts by (action, outcome)."""
-
-    evidence: list[Evidence] = field(default_factory=list)
-    counted: Counted = field(default_factory=Counter)
-
-    def count(self, action: str, outcome: str) -> None:
-        """One more (action, outcome)."""
-        self.counted[(action, outcome)] += 1
-
-    def add(self, other: Paired) -> None:
-        """What `other` found, added to this."""
-        self.evidence += other.evidence
-        self.counted.update(other.counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,7 +287,7 @@ def _judge(state: ExchangeState, seen: _Seen, pending: Pending, answer: Answer) 
         if by_operator and answer.error_code not in CAPABILITY_ERRORS:
             _refused(state, seen, pending.action)
         return
-    if not _result_ok(pending.action, pending.version, answer.payload):
+    if not result_ok(pending.action, pending.version, answer.payload):
         seen.out.count(label, "invalid_answer")
         return
     status = answer.payload.get("status")
@@ -472,21 +300,6 @@ def _judge(state: ExchangeState, seen: _Seen, pending: Pending, answer: Answer) 
         judge(state, seen, pending, status)
     if status in REFUSED:
         _refused(state, seen, pending.action)
-
-
-@functools.cache
-def _result_schema(action: str, version: str) -> Any:
-    """The `ocpp` package's schema of this action's CALLRESULT, compiled (None: it has none)."""
-    try:
-        schema = get_validator(CALLRESULT, action, version).schema
-    except OSError:
-        return None
-    return jsonschema_rs.Draft4Validator(schema, validate_formats=False)
-
-
-def _result_ok(action: str, version: str, payload: Mapping[str, Any]) -> bool:
-    schema = _result_schema(action, version)
-    return schema is None or bool(schema.is_valid(payload))
 
 
 def _availability(state: ExchangeState, seen: _Seen, pending: Pending, status: str | None) -> None:
