@@ -16,7 +16,8 @@ broken here):
 `Received:` is the charge point's frame, `Sending:` the central system's; `Connection is
 established` and `Connection is closed, status: CloseStatus[code=1000, reason=null]` open and
 close a connection. A frame is logged as its text: a frame with line breaks in it runs over
-several lines (the lines that follow, up to the next log line, belong to it).
+several lines (the lines that follow, up to the next log line, belong to it). Lines as
+`docker compose logs --no-color` prints them (`steve-1  | [INFO ] ...`) are read too.
 
 The OCPP version is not in those lines: SteVe logs it only at DEBUG, at the handshake
 (`ChargeBoxId 'CP_0042' will be using Ocpp16WebSocketEndpoint`, the endpoint's class, up to
@@ -53,7 +54,9 @@ from .record import (
 
 LOGGER: Final = "de.rwth.idsg.steve.ocpp.ws.WebSocketLogger"
 HANDSHAKE_LOGGER: Final = "de.rwth.idsg.steve.ocpp.ws.OcppWebSocketHandshakeHandler"
+# `docker compose logs` puts `steve-1  | ` before each line: read past it.
 HEAD: Final = re.compile(
+    r"(?P<prefix>[^\[|]*\| )?"
     r"\[(?P<level>TRACE|DEBUG|INFO |WARN |ERROR|FATAL)\] "
     r"(?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) "
     r"(?P<logger>\S+) \((?P<thread>.*?)\) - (?P<message>.*)",
@@ -140,6 +143,7 @@ class SteveLog:
         self.line = 0
         self.skipped: Counter[str] = Counter()
         self._pending: _Pending | None = None
+        self._prefix = ""  # what the last log line had before its level (docker compose's)
 
     def start(self, source: str) -> list[Result | LogLineError]:
         """Begin another file (a rotated one): what the last left open, and lines from 1."""
@@ -153,7 +157,9 @@ class SteveLog:
         text, ending = _split_ending(raw)
         head = HEAD.fullmatch(text)
         if head is None:
-            return self._continued(text, ending)
+            prefix = self._prefix
+            return self._continued(text[len(prefix) :] if text.startswith(prefix) else text, ending)
+        self._prefix = head["prefix"] or ""
         done = self._close_pending()
         try:
             found = self._headed(head, ending)

@@ -341,6 +341,17 @@ def test_a_line_cut_short_is_an_error_with_its_line_number_and_the_rest_is_read(
     assert len([f for f in found if isinstance(f, TappedFrame)]) == 2
 
 
+def test_lines_as_docker_compose_logs_prints_them() -> None:
+    """The docker profile logs to the console; `docker compose logs --no-color` prefixes each
+    line with the service's name."""
+    log = SteveLog()
+    prefixed = [f"steve-1  | {line}" for line in log_lines("steve-head-dev.log")]
+    found = [f for f in log.read(prefixed) if isinstance(f, TappedFrame)]
+    plain, _ = read("steve-head-dev.log")
+    assert found == [f for f in plain if isinstance(f, TappedFrame)]
+    assert any("\n" in f.frame for f in found)  # the prefix taken off the frame's own lines too
+
+
 def test_a_charge_box_id_outside_the_pattern_is_an_error_with_its_line() -> None:
     log = SteveLog(source="steve.log")
     log.feed(steve_line('Received: [2,"1","Heartbeat",{}]'))
