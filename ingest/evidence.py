@@ -20,14 +20,14 @@ from typing import Any, Final
 from ocpp.v16.enums import ChargePointErrorCode
 
 # Error codes of our own, vendor-style (a namespace no charger uses): the models count a code
-# they do not know as a minor one (models.ocpp.group_of).
+# they do not know as a minor one (models.telemetry.ocpp.group_of).
 NAMESPACE: Final = "chargewatch."
 RESET_ESCALATED: Final = NAMESPACE + "ResetEscalated"
 FIRMWARE_DOWNLOAD_FAILED: Final = NAMESPACE + "FirmwareDownloadFailed"
 FIRMWARE_INSTALLATION_FAILED: Final = NAMESPACE + "FirmwareInstallationFailed"
 COMMANDS_REFUSED: Final = NAMESPACE + "CommandsRefused"
 LOCK_FAILURE: Final = str(ChargePointErrorCode.connector_lock_failure.value)
-# The events table's kinds used here (models.datasets.format.EVENT_KINDS; a test holds them).
+# The events table's kinds used here (vocabulary.EVENT_KINDS; a test holds them).
 MAINTENANCE: Final = "maintenance"
 INSPECTION: Final = "inspection"
 

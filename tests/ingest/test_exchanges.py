@@ -32,7 +32,8 @@ from ingest.exchanges import (
     pair,
 )
 from ingest.taps import ConnectionEvent, SteveLog, TappedFrame, parse_webhook
-from models.datasets.format import EVENT_KINDS, EVENTS
+from models.train.datasets.format import EVENTS
+from vocabulary import EVENT_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
